@@ -1,0 +1,51 @@
+# Spindrift: the two commands are `make demo` and `make test`; both install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test test-unit test-parity kafka kafka-jars up bench bench-runtime lint typecheck clean
+
+install: $(STAMP)  ## create .venv with every dependency (idempotent)
+
+$(STAMP): pyproject.toml libs/sparkml_runtime/pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e libs/sparkml_runtime -e '.[dev]'
+	touch $(STAMP)
+
+kafka-jars: install  ## fetch the pinned Apache Kafka jars with Maven (cached in .kafka/)
+	$(PY) -m spindrift.kafka.embedded fetch
+
+kafka: kafka-jars  ## run a single-node KRaft broker on 127.0.0.1 in the foreground
+	$(PY) -m spindrift.kafka.embedded run
+
+demo: kafka-jars  ## embedded Kafka + trainer + scorers running the seed's tutorial end to end
+	$(PY) -m spindrift.demo
+
+test: kafka-jars  ## every test: unit, Spark parity, Kafka integration
+	$(PY) -m pytest
+
+test-unit: install
+	$(PY) -m pytest -m "not parity and not kafka and not spark"
+
+test-parity: install
+	$(PY) -m pytest -m parity
+
+bench: kafka-jars bench-runtime  ## all benchmarks, each printing a table against Spark
+	$(PY) -m benchmarks.kafka_roundtrip
+	$(PY) -m benchmarks.trainer_overhead
+
+bench-runtime: install
+	$(PY) -m benchmarks.runtime
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) .kafka build *.egg-info .pytest_cache .mypy_cache .ruff_cache

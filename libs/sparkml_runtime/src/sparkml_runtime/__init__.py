@@ -1,0 +1,41 @@
+"""sparkml_runtime: score Spark ML pipelines saved with ``save()``, without Spark or a JVM.
+
+    >>> from sparkml_runtime import load_pipeline
+    >>> model = load_pipeline("path/to/saved/PipelineModel")
+    >>> model.transform_rows([{"text": "spark is fast"}])[0]["prediction"]
+"""
+
+from .errors import (
+    InvalidInputError,
+    ModelLoadError,
+    RowFiltered,
+    SparkMLRuntimeError,
+    UnsupportedStageError,
+)
+from .frame import Field
+from .pipeline import Pipeline, load_pipeline
+from .stages import REGISTRY
+from .vectors import SparseVector, VectorColumn
+
+__version__ = "0.1.0"
+
+
+def supported_stages() -> list[str]:
+    """The Spark class names this runtime can load, sorted."""
+    return sorted(REGISTRY)
+
+
+__all__ = [
+    "Field",
+    "InvalidInputError",
+    "ModelLoadError",
+    "Pipeline",
+    "RowFiltered",
+    "SparkMLRuntimeError",
+    "SparseVector",
+    "UnsupportedStageError",
+    "VectorColumn",
+    "__version__",
+    "load_pipeline",
+    "supported_stages",
+]
