@@ -1,0 +1,200 @@
+"""The protocol-free scoring data plane: requests in, replies out, one call per batch.
+
+Adapters (the Kafka worker, stream mode, an HTTP gateway) translate their messages into
+:class:`ScoreCall` objects and make ONE call to :meth:`DataPlane.score`. Here the batch is
+grouped by the model version each request resolves to, each group is scored with one
+vectorised ``transform_rows`` call, and results are split back per request. A bad row
+fails only its own request; an unknown model or version gets an error reply, never silence.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from sparkml_runtime import InvalidInputError, RowFiltered
+
+from . import metrics
+from .model_store import LoadedVersion, ModelStore, ResolveError, StoreSnapshot
+
+log = logging.getLogger(__name__)
+
+
+class ErrorCode(str, Enum):
+    """Error codes of a ``ScoreError`` reply (the Avro enum ``io.spindrift.ErrorCode``)."""
+
+    INVALID_INPUT = "INVALID_INPUT"
+    UNKNOWN_MODEL = "UNKNOWN_MODEL"
+    UNKNOWN_VERSION = "UNKNOWN_VERSION"
+    MODEL_NOT_SERVABLE = "MODEL_NOT_SERVABLE"
+    INTERNAL = "INTERNAL"
+    TIMEOUT = "TIMEOUT"
+
+
+@dataclass(frozen=True)
+class ScoreCall:
+    """One request to score ``rows`` with a model; ``version`` is a number as text, an alias or None."""
+
+    request_id: str
+    model: str
+    rows: Sequence[Mapping[str, Any]]
+    version: str | None = None
+    received_at: float = field(default_factory=time.monotonic)
+    """``time.monotonic()`` when the adapter received it; replies report latency from here."""
+
+
+@dataclass(frozen=True)
+class ScoreOutcome:
+    """The answer to one :class:`ScoreCall`: scored rows, or an error code and message."""
+
+    request_id: str
+    model: str
+    version: int | None
+    scorer: str
+    latency_ms: float
+    rows: list[dict[str, Any]] | None = None
+    error_code: ErrorCode | None = None
+    error_message: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the request was scored."""
+        return self.error_code is None
+
+    def to_record(self) -> dict[str, Any]:
+        """The ``ScoreReply`` record (Avro/JSON shape) for this outcome."""
+        if self.ok:
+            outcome: dict[str, Any] = {"rows": self.rows}
+        else:
+            outcome = {"code": self.error_code.value if self.error_code else "INTERNAL", "message": self.error_message}
+        return {
+            "request_id": self.request_id,
+            "model": self.model,
+            "version": self.version,
+            "outcome": outcome,
+            "scorer": self.scorer,
+            "latency_ms": self.latency_ms,
+        }
+
+
+def _describe_row_error(err: Exception, first_row: int) -> str:
+    """Name the failing row relative to its own request, with column and stage."""
+    if isinstance(err, InvalidInputError):
+        row = None if err.row is None else err.row - first_row
+        return str(InvalidInputError(err.message, column=err.column, stage=err.stage, row=row))
+    return str(err)
+
+
+class DataPlane:
+    """Scores batches of :class:`ScoreCall` against the models of a :class:`ModelStore`."""
+
+    def __init__(self, store: ModelStore, scorer_id: str) -> None:
+        self.store = store
+        self.scorer_id = scorer_id
+
+    def score(self, calls: Sequence[ScoreCall]) -> list[ScoreOutcome]:
+        """Answer every call, in order; never raises for a bad request, only returns an error outcome."""
+        snapshot = self.store.snapshot()  # the whole batch sees one immutable set of models
+        outcomes: list[ScoreOutcome | None] = [None] * len(calls)
+        groups: dict[tuple[str, int], list[int]] = {}
+        resolved: dict[tuple[str, int], LoadedVersion] = {}
+        for i, call in enumerate(calls):
+            problem = _check_call(call)
+            if problem is not None:
+                outcomes[i] = self._error(call, None, ErrorCode.INVALID_INPUT, problem)
+                continue
+            try:
+                loaded = snapshot.resolve(call.model, call.version)
+            except ResolveError as exc:
+                outcomes[i] = self._error(call, exc.version, ErrorCode(exc.code), exc.message)
+                continue
+            key = (loaded.name, loaded.version)
+            resolved[key] = loaded
+            groups.setdefault(key, []).append(i)
+        for key, members in groups.items():
+            self._score_group(resolved[key], [calls[i] for i in members], members, outcomes)
+        done = [o for o in outcomes if o is not None]
+        assert len(done) == len(calls), "every call gets exactly one outcome"
+        for o in done:
+            metrics.REQUESTS.labels(o.model, str(o.version), o.error_code.value if o.error_code else "ok").inc()
+        return done
+
+    def snapshot(self) -> StoreSnapshot:
+        """The model snapshot a batch started now would use (for status pages)."""
+        return self.store.snapshot()
+
+    def _score_group(
+        self,
+        loaded: LoadedVersion,
+        calls: list[ScoreCall],
+        positions: list[int],
+        outcomes: list[ScoreOutcome | None],
+    ) -> None:
+        all_rows: list[Mapping[str, Any]] = [row for call in calls for row in call.rows]
+        version_label = str(loaded.version)
+        started = time.perf_counter()
+        try:
+            results = loaded.pipeline.transform_rows(all_rows, errors="return")
+        except Exception as exc:  # a runtime bug must fail these requests, not the worker
+            log.exception("scoring %s v%s failed for a batch of %d rows", loaded.name, loaded.version, len(all_rows))
+            for pos, call in zip(positions, calls):
+                outcomes[pos] = self._error(
+                    call, loaded.version, ErrorCode.INTERNAL, f"scoring failed: {type(exc).__name__}: {exc}"
+                )
+            return
+        metrics.SCORE_SECONDS.labels(loaded.name, version_label).observe(time.perf_counter() - started)
+        start = 0
+        for pos, call in zip(positions, calls):
+            mine = results[start : start + len(call.rows)]
+            first_row = start
+            start += len(call.rows)
+            bad = next((r for r in mine if isinstance(r, Exception) and not isinstance(r, RowFiltered)), None)
+            if bad is not None:
+                outcomes[pos] = self._error(
+                    call, loaded.version, ErrorCode.INVALID_INPUT, _describe_row_error(bad, first_row)
+                )
+                continue
+            # Rows a handleInvalid='skip' stage filtered are left out, as Spark's transform does.
+            rows = [r for r in mine if isinstance(r, dict)]
+            metrics.ROWS.labels(loaded.name, version_label).inc(len(rows))
+            outcomes[pos] = ScoreOutcome(
+                request_id=call.request_id,
+                model=loaded.name,
+                version=loaded.version,
+                scorer=self.scorer_id,
+                latency_ms=_elapsed_ms(call),
+                rows=rows,
+            )
+
+    def _error(self, call: ScoreCall, version: int | None, code: ErrorCode, message: str) -> ScoreOutcome:
+        return ScoreOutcome(
+            request_id=call.request_id,
+            model=call.model,
+            version=version,
+            scorer=self.scorer_id,
+            latency_ms=_elapsed_ms(call),
+            error_code=code,
+            error_message=message,
+        )
+
+
+def _check_call(call: ScoreCall) -> str | None:
+    """A message naming what is wrong with the request's shape, or None when it can be scored."""
+    if not call.model:
+        return "the request names no model; set 'model' to a published model name"
+    if not isinstance(call.rows, Sequence) or isinstance(call.rows, (str, bytes)):
+        return f"'rows' must be a list of objects, got {type(call.rows).__name__}"
+    if not call.rows:
+        return "'rows' is empty; send at least one row to score"
+    for i, row in enumerate(call.rows):
+        if not isinstance(row, Mapping):
+            return f"row {i} must be an object mapping column names to values, got {type(row).__name__}"
+    return None
+
+
+def _elapsed_ms(call: ScoreCall) -> float:
+    return (time.monotonic() - call.received_at) * 1000.0

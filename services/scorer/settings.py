@@ -1,0 +1,58 @@
+"""Scorer settings: pydantic ``BaseSettings`` read from ``SCORER_*`` environment variables.
+
+Kafka connection settings live in :class:`spindrift.kafka.settings.KafkaSettings`
+(``KAFKA_*``); these are only the scorer's own knobs.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_scorer_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class ScorerSettings(BaseSettings):
+    """Everything a scorer process needs besides the Kafka connection."""
+
+    model_config = SettingsConfigDict(env_prefix="SCORER_", extra="ignore")
+
+    group_id: str = "spindrift-scorers"
+    """Kafka consumer group shared by every scorer; partitions of score.requests are split among its members."""
+
+    requests_topic: str = "score.requests"
+    """Topic the scorers consume requests from (override only to isolate a test or a tenant)."""
+
+    dlq_topic: str = "score.dlq"
+    """Dead-letter topic for records that cannot be decoded."""
+
+    batching: bool = True
+    """Micro-batch requests into one vectorised call; off scores each poll's records as they come, without waiting."""
+
+    max_batch_rows: int = Field(default=512, ge=1)
+    """Upper bound on rows scored in one data-plane call (a single larger request is still scored whole)."""
+
+    max_wait_ms: float = Field(default=2.0, ge=0.0)
+    """How long a small batch may wait for more requests before it is scored anyway."""
+
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    """Port of /metrics and /health/*; 0 picks a free port, which the scorer logs at start."""
+
+    cache_dir: Path | None = None
+    """Where model artifacts are unpacked; None means a fresh temporary directory per process."""
+
+    scorer_id: str = Field(default_factory=_default_scorer_id)
+    """Name this scorer puts in every reply (default: host-pid)."""
+
+    @field_validator("group_id", "requests_topic", "dlq_topic", "scorer_id")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value

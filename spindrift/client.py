@@ -1,0 +1,374 @@
+"""Score rows with a served model over Kafka: the Python client SDK.
+
+    >>> from spindrift.client import SpindriftClient
+    >>> with SpindriftClient() as client:
+    ...     prediction = client.predict("spam", [{"text": "spark is fast"}])
+    ...     prediction.rows[0]["prediction"], prediction.version
+
+The client writes a ``ScoreRequest`` to ``score.requests`` with Spring Kafka's request-reply
+headers (``kafka_replyTopic``, ``kafka_correlationId``) and reads the ``ScoreReply`` from its
+own reply topic on a background thread. Scorers are at-least-once: a reply can arrive twice
+(a scorer died after replying, before committing), so replies are matched to requests by
+correlation id and duplicates are dropped.
+
+Exceptions (all in this module)::
+
+    SpindriftClientError          base class
+    ├── ScoringError              the scorer answered with an error (``code``, ``message``)
+    ├── ReplyTimeout              no reply in time; also a built-in ``TimeoutError``
+    └── ClientClosed              the client was closed before the reply arrived
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError
+
+from spindrift import wire
+from spindrift.kafka import headers as kh
+from spindrift.kafka.settings import KafkaSettings, make_admin, make_consumer, make_producer
+from spindrift.kafka.topics import SCORE_REQUESTS, TopicSpec, ensure_topics
+
+__all__ = [
+    "ClientClosed",
+    "Prediction",
+    "ReplyTimeout",
+    "ScoringError",
+    "SpindriftClient",
+    "SpindriftClientError",
+    "predict",
+]
+
+log = logging.getLogger(__name__)
+
+WireFormat = Literal["avro", "json"]
+
+
+class SpindriftClientError(Exception):
+    """Base class of every error the client raises on purpose."""
+
+
+class ScoringError(SpindriftClientError):
+    """The scorer answered with an error reply; ``code`` is an ``ErrorCode`` name such as ``UNKNOWN_MODEL``."""
+
+    def __init__(self, code: str, message: str, *, model: str | None = None, version: int | None = None) -> None:
+        self.code = code
+        self.message = message
+        self.model = model
+        self.version = version
+        super().__init__(f"{code}: {message}")
+
+
+class ReplyTimeout(SpindriftClientError, TimeoutError):
+    """No reply arrived before the deadline (the request may still be scored later)."""
+
+
+class ClientClosed(SpindriftClientError):
+    """The client was closed while the request was waiting for its reply."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A successful reply: the scored rows and which model version produced them."""
+
+    rows: list[dict[str, Any]]
+    model: str
+    version: int | None
+    latency_ms: float
+    """Round trip measured by this client, from send to reply."""
+    scorer: str | None
+    scorer_latency_ms: float | None = None
+    """Time the scorer spent from receiving the request to replying, as it reports it."""
+
+
+@dataclass
+class _Pending:
+    future: Future[Prediction]
+    request_id: str
+    model: str
+    sent_at: float
+    deadline: float
+
+
+class SpindriftClient:
+    """A thread-safe request/reply client with its own reply topic; use as a context manager.
+
+    ``reply_topic`` defaults to a fresh ``score.replies.<random>`` topic that is deleted on
+    :meth:`close`; pass a stable name for a long-running service so restarts reuse it.
+    """
+
+    def __init__(
+        self,
+        settings: KafkaSettings | None = None,
+        reply_topic: str | None = None,
+        *,
+        requests_topic: str = SCORE_REQUESTS,
+        wire_format: WireFormat = "avro",
+        ready_timeout_s: float = 30.0,
+    ) -> None:
+        if wire_format not in ("avro", "json"):
+            raise ValueError(f"wire_format must be 'avro' or 'json', got {wire_format!r}")
+        self.settings = settings or KafkaSettings()
+        self.requests_topic = requests_topic
+        self.wire_format = wire_format
+        self._owns_reply_topic = reply_topic is None
+        self.reply_topic = reply_topic or f"score.replies.{uuid.uuid4().hex[:12]}"
+        self._pending: dict[str, _Pending] = {}
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self._ids = itertools.count()
+        self._client_tag = uuid.uuid4().hex[:8]
+        self.duplicate_replies = 0
+        """Replies that arrived for a request already answered (at-least-once re-deliveries)."""
+
+        ensure_topics(self.settings, [TopicSpec(self.reply_topic, 1)], timeout_s=ready_timeout_s)
+        self._consumer = self._start_reply_consumer(ready_timeout_s)
+        self._producer: KafkaProducer = make_producer(self.settings, client_id=f"{self.settings.client_id}-client")
+        self._thread = threading.Thread(target=self._read_replies, name=f"replies-{self.reply_topic}", daemon=True)
+        self._thread.start()
+
+    # --- public API ---------------------------------------------------------------------
+    def predict(
+        self,
+        model: str,
+        rows: Sequence[Mapping[str, Any]],
+        version: int | str | None = None,
+        timeout: float = 10.0,
+        *,
+        key: str | bytes | None = None,
+    ) -> Prediction:
+        """Score ``rows`` with ``model`` (``version``: a number, an alias, or None for production/latest).
+
+        Raises :class:`ScoringError` when the scorer answers with an error and
+        :class:`ReplyTimeout` (a ``TimeoutError``) when no reply arrives within ``timeout`` seconds.
+        """
+        future = self.predict_async(model, rows, version=version, timeout=timeout, key=key)
+        # The reply thread fails the future at its deadline; the margin only guards against that thread dying.
+        return future.result(timeout=timeout + 5.0)
+
+    def predict_async(
+        self,
+        model: str,
+        rows: Sequence[Mapping[str, Any]],
+        version: int | str | None = None,
+        timeout: float = 10.0,
+        *,
+        key: str | bytes | None = None,
+    ) -> Future[Prediction]:
+        """Send the request now and return a future of its :class:`Prediction` (or exception)."""
+        if self._closed.is_set():
+            raise ClientClosed("this SpindriftClient is closed; create a new one")
+        _check_request(model, rows, timeout)
+        request_id = f"{self._client_tag}-{next(self._ids)}-{uuid.uuid4().hex[:8]}"
+        record = {
+            "request_id": request_id,
+            "model": model,
+            "version": None if version is None else str(version),
+            "rows": [dict(r) for r in rows],
+            "reply_topic": self.reply_topic,
+            "sent_at_ms": int(time.time() * 1000),
+        }
+        if self.wire_format == "json":
+            value = wire.encode_json("ScoreRequest", record)
+            headers: kh.Headers = [(kh.CONTENT_TYPE, kh.JSON_CONTENT_TYPE.encode())]
+        else:
+            value = wire.encode("ScoreRequest", record)
+            headers = []
+        headers += [(kh.REPLY_TOPIC, self.reply_topic.encode()), (kh.CORRELATION_ID, request_id.encode())]
+        future: Future[Prediction] = Future()
+        now = time.monotonic()
+        with self._lock:
+            self._pending[request_id] = _Pending(future, request_id, model, now, now + timeout)
+        send_key = key.encode() if isinstance(key, str) else (key or request_id.encode())
+        try:
+            sent = self._producer.send(self.requests_topic, value=value, key=send_key, headers=headers)
+        except KafkaError as exc:
+            self._fail(request_id, SpindriftClientError(f"could not send the request to {self.requests_topic}: {exc}"))
+            return future
+        sent.add_errback(
+            lambda exc: self._fail(
+                request_id, SpindriftClientError(f"the broker did not accept the request on {self.requests_topic}: {exc}")
+            )
+        )
+        return future
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Fail pending requests with :class:`ClientClosed`, stop the reply thread and release Kafka clients."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        self._thread.join(timeout)
+        with self._lock:
+            pending, self._pending = list(self._pending.values()), {}
+        for p in pending:
+            _settle(p.future, exception=ClientClosed(f"client closed before request {p.request_id} was answered"))
+        try:
+            self._producer.close(timeout=timeout)
+        finally:
+            self._consumer.close()
+        if self._owns_reply_topic:
+            self._delete_reply_topic()
+
+    def __enter__(self) -> SpindriftClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- reply side ---------------------------------------------------------------------
+    def _start_reply_consumer(self, ready_timeout_s: float) -> KafkaConsumer:
+        consumer = make_consumer(self.settings, group_id=None, client_id=f"{self.settings.client_id}-replies")
+        deadline = time.monotonic() + ready_timeout_s
+        partitions = consumer.partitions_for_topic(self.reply_topic)
+        while not partitions:
+            if time.monotonic() > deadline:
+                consumer.close()
+                raise SpindriftClientError(f"reply topic {self.reply_topic} has no partitions after {ready_timeout_s} s")
+            time.sleep(0.05)  # metadata polling interval
+            partitions = consumer.partitions_for_topic(self.reply_topic)
+        tps = [TopicPartition(self.reply_topic, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        consumer.seek_to_end(*tps)
+        # Resolve the end offsets now: a lazy reset after our first request would skip its reply.
+        for tp in tps:
+            consumer.position(tp)
+        return consumer
+
+    def _read_replies(self) -> None:
+        while not self._closed.is_set():
+            try:
+                batches = self._consumer.poll(timeout_ms=50)
+            except Exception:  # keep answering other requests; a broker hiccup is retried by the next poll
+                if self._closed.is_set():
+                    return
+                log.exception("polling reply topic %s failed", self.reply_topic)
+                time.sleep(0.1)  # back off before retrying a failing poll
+                continue
+            for records in batches.values():
+                for record in records:
+                    self._on_reply(record.value, record.headers)
+            self._expire()
+
+    def _on_reply(self, value: bytes, headers: Sequence[tuple[str, bytes]]) -> None:
+        try:
+            _name, reply = wire.decode(value, headers, expected="ScoreReply")
+        except wire.WireError as exc:
+            log.warning("ignoring an undecodable record on reply topic %s: %s", self.reply_topic, exc)
+            return
+        correlation = kh.get_header_str(headers, kh.CORRELATION_ID) or reply.get("request_id")
+        with self._lock:
+            pending = self._pending.pop(correlation, None) if correlation else None
+        if pending is None:
+            self.duplicate_replies += 1  # a re-delivered reply, or one for a request that timed out
+            return
+        outcome = reply.get("outcome") or {}
+        if "code" in outcome:
+            _settle(
+                pending.future,
+                exception=ScoringError(
+                    str(outcome["code"]), str(outcome.get("message")), model=reply.get("model"), version=reply.get("version")
+                ),
+            )
+            return
+        _settle(
+            pending.future,
+            result=Prediction(
+                rows=list(outcome.get("rows") or []),
+                model=reply.get("model") or pending.model,
+                version=reply.get("version"),
+                latency_ms=(time.monotonic() - pending.sent_at) * 1000.0,
+                scorer=reply.get("scorer"),
+                scorer_latency_ms=reply.get("latency_ms"),
+            ),
+        )
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            late = [p for p in self._pending.values() if p.deadline <= now]
+            for p in late:
+                del self._pending[p.request_id]
+        for p in late:
+            _settle(
+                p.future,
+                exception=ReplyTimeout(
+                    f"no reply to request {p.request_id} for model {p.model!r} within {p.deadline - p.sent_at:.1f} s "
+                    f"(reply topic {self.reply_topic}); check that a scorer is running on {self.requests_topic} "
+                    "and is ready (GET /health/ready), or raise the timeout"
+                ),
+            )
+
+    def _fail(self, request_id: str, exc: BaseException) -> None:
+        with self._lock:
+            pending = self._pending.pop(request_id, None)
+        if pending is not None:
+            _settle(pending.future, exception=exc)
+
+    def _delete_reply_topic(self) -> None:
+        try:
+            admin = make_admin(self.settings)
+            try:
+                admin.delete_topics([self.reply_topic])
+            finally:
+                admin.close()
+        except Exception as exc:  # best effort: a leftover reply topic is harmless
+            log.info("could not delete reply topic %s: %s", self.reply_topic, exc)
+
+
+def _check_request(model: str, rows: Sequence[Mapping[str, Any]], timeout: float) -> None:
+    """Reject malformed calls here, where the caller's stack trace points at the mistake."""
+    if not isinstance(model, str) or not model:
+        raise ValueError("model must be a non-empty model name")
+    if isinstance(rows, Mapping) or not isinstance(rows, Sequence) or isinstance(rows, (str, bytes)):
+        raise TypeError(f"rows must be a list of dicts (one per row), got {type(rows).__name__}")
+    for i, row in enumerate(rows):
+        if not isinstance(row, Mapping):
+            raise TypeError(f"row {i} must be a dict of column name to value, got {type(row).__name__}")
+    if timeout <= 0:
+        raise ValueError(f"timeout must be positive, got {timeout}")
+
+
+def _settle(future: Future[Prediction], *, result: Prediction | None = None, exception: BaseException | None = None) -> None:
+    """Complete a future once; a second completion (a race with a timeout) is ignored."""
+    if future.done():
+        return
+    try:
+        if exception is not None:
+            future.set_exception(exception)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+    except Exception:  # InvalidStateError when a concurrent completion won
+        pass
+
+
+_default_client: SpindriftClient | None = None
+_default_lock = threading.Lock()
+
+
+def predict(
+    model: str,
+    rows: Sequence[Mapping[str, Any]],
+    version: int | str | None = None,
+    timeout: float = 10.0,
+    *,
+    settings: KafkaSettings | None = None,
+) -> Prediction:
+    """Score rows with a process-wide client created on first use (closed at exit); handy for scripts."""
+    global _default_client
+    with _default_lock:
+        if _default_client is None:
+            _default_client = SpindriftClient(settings)
+            atexit.register(_default_client.close)
+        client = _default_client
+    return client.predict(model, rows, version=version, timeout=timeout)
