@@ -1,0 +1,291 @@
+"""Job specs: parse and validate a request completely, before Spark runs anything.
+
+A ``train`` spec is the public API::
+
+    {"model": "tutorial",
+     "pipeline": [{"stage": "Tokenizer", "params": {"inputCol": "text", "outputCol": "words"}}, ...],
+     "data": {"rows": [...]},               # or {"path": ..., "format": ...} or {"topic": ...}
+     "evaluation": {"metric": "areaUnderROC", "holdout": 0.25, "seed": 7}}   # optional
+
+or, instead of ``pipeline``, ``"function": "<registered name>", "params": {...}``.
+
+Stage names come from :data:`ALLOWED_STAGES`, an explicit dict of pyspark.ml classes
+(no reflection, no imports named by a request). Params are checked against the class's
+real ``Param`` attributes and converted with the param's own type converter, so a wrong
+name or type is rejected here with a message naming the stage and param.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyspark.ml import Pipeline, classification, clustering, feature, fpm, recommendation, regression
+from pyspark.ml.param import Param
+
+from .data import DataSpec, parse_data_spec
+from .errors import SpecError
+from .evaluation import EvaluationSpec, parse_evaluation
+
+# Every pyspark.ml stage a spec may name. Estimators map to the class that fits; the runtime
+# names the fitted class (e.g. LogisticRegressionModel) — see ``fitted_class_name``.
+# Deliberately absent: SQLTransformer (its SQL can read arbitrary files, escaping the data
+# roots) and anything that is not a pyspark.ml stage.
+ALLOWED_STAGES: dict[str, type] = {
+    # feature transformers and estimators
+    "Binarizer": feature.Binarizer,
+    "BucketedRandomProjectionLSH": feature.BucketedRandomProjectionLSH,
+    "Bucketizer": feature.Bucketizer,
+    "ChiSqSelector": feature.ChiSqSelector,
+    "CountVectorizer": feature.CountVectorizer,
+    "DCT": feature.DCT,
+    "ElementwiseProduct": feature.ElementwiseProduct,
+    "FeatureHasher": feature.FeatureHasher,
+    "HashingTF": feature.HashingTF,
+    "IDF": feature.IDF,
+    "Imputer": feature.Imputer,
+    "IndexToString": feature.IndexToString,
+    "Interaction": feature.Interaction,
+    "MaxAbsScaler": feature.MaxAbsScaler,
+    "MinHashLSH": feature.MinHashLSH,
+    "MinMaxScaler": feature.MinMaxScaler,
+    "NGram": feature.NGram,
+    "Normalizer": feature.Normalizer,
+    "OneHotEncoder": feature.OneHotEncoder,
+    "PCA": feature.PCA,
+    "PolynomialExpansion": feature.PolynomialExpansion,
+    "QuantileDiscretizer": feature.QuantileDiscretizer,
+    "RFormula": feature.RFormula,
+    "RegexTokenizer": feature.RegexTokenizer,
+    "RobustScaler": feature.RobustScaler,
+    "StandardScaler": feature.StandardScaler,
+    "StopWordsRemover": feature.StopWordsRemover,
+    "StringIndexer": feature.StringIndexer,
+    "TargetEncoder": feature.TargetEncoder,
+    "Tokenizer": feature.Tokenizer,
+    "UnivariateFeatureSelector": feature.UnivariateFeatureSelector,
+    "VarianceThresholdSelector": feature.VarianceThresholdSelector,
+    "VectorAssembler": feature.VectorAssembler,
+    "VectorIndexer": feature.VectorIndexer,
+    "VectorSizeHint": feature.VectorSizeHint,
+    "VectorSlicer": feature.VectorSlicer,
+    "Word2Vec": feature.Word2Vec,
+    # classification
+    "DecisionTreeClassifier": classification.DecisionTreeClassifier,
+    "FMClassifier": classification.FMClassifier,
+    "GBTClassifier": classification.GBTClassifier,
+    "LinearSVC": classification.LinearSVC,
+    "LogisticRegression": classification.LogisticRegression,
+    "MultilayerPerceptronClassifier": classification.MultilayerPerceptronClassifier,
+    "NaiveBayes": classification.NaiveBayes,
+    "RandomForestClassifier": classification.RandomForestClassifier,
+    # regression
+    "AFTSurvivalRegression": regression.AFTSurvivalRegression,
+    "DecisionTreeRegressor": regression.DecisionTreeRegressor,
+    "FMRegressor": regression.FMRegressor,
+    "GBTRegressor": regression.GBTRegressor,
+    "GeneralizedLinearRegression": regression.GeneralizedLinearRegression,
+    "IsotonicRegression": regression.IsotonicRegression,
+    "LinearRegression": regression.LinearRegression,
+    "RandomForestRegressor": regression.RandomForestRegressor,
+    # clustering
+    "BisectingKMeans": clustering.BisectingKMeans,
+    "GaussianMixture": clustering.GaussianMixture,
+    "KMeans": clustering.KMeans,
+    "LDA": clustering.LDA,
+    # recommendation and pattern mining
+    "ALS": recommendation.ALS,
+    "FPGrowth": fpm.FPGrowth,
+}
+
+_MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_TRAIN_FIELDS = {"model", "pipeline", "function", "params", "data", "evaluation", "description"}
+_STAGE_FIELDS = {"stage", "params"}
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """One validated pipeline stage: its allow-listed name and converted params."""
+
+    name: str
+    params: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class GridAxis:
+    """One validated axis of a parameter grid: a stage (by position), a param and its values."""
+
+    stage_index: int
+    param: str
+    values: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """A validated ``train`` request: either ``stages`` or a registered ``function``."""
+
+    model: str
+    stages: tuple[StageSpec, ...] = ()
+    function: str | None = None
+    function_params: Mapping[str, Any] = field(default_factory=dict)
+    data: DataSpec | None = None
+    evaluation: EvaluationSpec | None = None
+    grid: tuple[GridAxis, ...] = ()
+
+
+def fitted_class_name(stage_name: str) -> list[str]:
+    """The Spark class names a fitted stage of this allow-list entry may have (for runtime support checks)."""
+    cls = ALLOWED_STAGES[stage_name]
+    package = cls.__module__.replace("pyspark.ml", "org.apache.spark.ml")
+    return [f"{package}.{stage_name}", f"{package}.{stage_name}Model"]
+
+
+def parse_json_object(text: str, what: str) -> dict[str, Any]:
+    """Decode a JSON object from a request field; anything else is a SpecError naming ``what``."""
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError) as exc:
+        raise SpecError(f"{what} is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise SpecError(f"{what} must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def check_model_name(name: Any) -> str:
+    """A model name usable in Kafka keys and file names; else a SpecError saying what is allowed."""
+    if not isinstance(name, str) or not _MODEL_NAME.match(name):
+        raise SpecError(
+            f"'model' must be 1-128 characters of letters, digits, '.', '_' or '-', starting with a letter or digit; "
+            f"got {name!r}"
+        )
+    return name
+
+
+def parse_train_spec(raw: Mapping[str, Any]) -> TrainSpec:
+    """Validate a whole ``train`` spec (shape, stages, params, data, evaluation) and return it typed."""
+    if not isinstance(raw, Mapping):
+        raise SpecError(f"a train spec must be a JSON object, got {type(raw).__name__}")
+    _reject_unknown(raw, _TRAIN_FIELDS, "train spec")
+    model = check_model_name(raw.get("model"))
+    has_pipeline, has_function = "pipeline" in raw, "function" in raw
+    if has_pipeline == has_function:
+        raise SpecError("a train spec needs exactly one of 'pipeline' (a list of stages) or 'function' (a registered name)")
+    data = parse_data_spec(raw["data"]) if raw.get("data") is not None else None
+    evaluation = parse_evaluation(raw["evaluation"]) if raw.get("evaluation") is not None else None
+    if has_function:
+        function = raw["function"]
+        if not isinstance(function, str) or not function:
+            raise SpecError(f"'function' must be the name of a registered training function, got {function!r}")
+        params = raw.get("params", {})
+        if not isinstance(params, Mapping):
+            raise SpecError(f"'params' of a function job must be a JSON object, got {type(params).__name__}")
+        if evaluation is not None and evaluation.grid:
+            raise SpecError("'evaluation.grid' needs a 'pipeline'; a training function tunes its own params")
+        return TrainSpec(model=model, function=function, function_params=dict(params), data=data, evaluation=evaluation)
+    if "params" in raw:
+        raise SpecError("top-level 'params' belongs to function jobs; put stage params inside each pipeline stage")
+    if data is None:
+        raise SpecError("a pipeline job needs 'data': {'rows': [...]}, {'path': ..., 'format': ...} or {'topic': ...}")
+    stages = parse_stages(raw["pipeline"])
+    grid = _resolve_grid(evaluation, stages) if evaluation is not None else ()
+    return TrainSpec(model=model, stages=stages, data=data, evaluation=evaluation, grid=grid)
+
+
+def parse_stages(raw: Any) -> tuple[StageSpec, ...]:
+    """Validate the ``pipeline`` list: allow-listed stage names and their real params."""
+    if not isinstance(raw, Sequence) or isinstance(raw, (str, bytes)) or not raw:
+        raise SpecError("'pipeline' must be a non-empty list of {'stage': <name>, 'params': {...}} objects")
+    stages = []
+    for index, entry in enumerate(raw):
+        where = f"pipeline[{index}]"
+        if not isinstance(entry, Mapping):
+            raise SpecError(f"{where} must be an object like {{'stage': 'Tokenizer', 'params': {{...}}}}")
+        _reject_unknown(entry, _STAGE_FIELDS, where)
+        name = entry.get("stage")
+        if name not in ALLOWED_STAGES:
+            raise SpecError(f"{where}: {_unknown_stage_message(name)}")
+        params = entry.get("params", {})
+        if not isinstance(params, Mapping):
+            raise SpecError(f"{where} ({name}): 'params' must be an object, got {type(params).__name__}")
+        converted = {key: check_param(name, key, value, where) for key, value in params.items()}
+        stages.append(StageSpec(name=name, params=converted))
+    return tuple(stages)
+
+
+def check_param(stage_name: str, param: str, value: Any, where: str) -> Any:
+    """Check that ``param`` is a real param of the stage and convert ``value`` with its type converter."""
+    cls = ALLOWED_STAGES[stage_name]
+    known = stage_param_names(cls)
+    if param not in known:
+        hint = difflib.get_close_matches(param, known, n=1)
+        suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+        raise SpecError(
+            f"{where} ({stage_name}): unknown param '{param}'{suggestion} Params of {stage_name}: {', '.join(known)}"
+        )
+    spark_param: Param = getattr(cls, param)
+    if value is None:
+        raise SpecError(f"{where} ({stage_name}): param '{param}' is null; leave it out to use Spark's default")
+    try:
+        return spark_param.typeConverter(value)
+    except (TypeError, ValueError) as exc:
+        raise SpecError(
+            f"{where} ({stage_name}): param '{param}' has an unusable value {value!r} ({exc}); "
+            f"expected: {spark_param.doc}"
+        ) from None
+
+
+def stage_param_names(cls: type) -> list[str]:
+    """The names of a pyspark.ml class's params, read from its class attributes (no JVM needed)."""
+    return sorted(name for name in dir(cls) if isinstance(getattr(cls, name, None), Param))
+
+
+def build_pipeline(stages: Sequence[StageSpec]) -> Pipeline:
+    """Instantiate the validated stages as a pyspark Pipeline (needs an active SparkSession)."""
+    built = []
+    for spec in stages:
+        stage = ALLOWED_STAGES[spec.name]()
+        for key, value in spec.params.items():
+            stage.set(stage.getParam(key), value)
+        built.append(stage)
+    return Pipeline(stages=built)
+
+
+def _resolve_grid(evaluation: EvaluationSpec, stages: Sequence[StageSpec]) -> tuple[GridAxis, ...]:
+    """Map grid keys ``"<Stage or index>.<param>"`` to stage positions, checking every value."""
+    axes = []
+    for key, values in evaluation.grid:
+        ref, _, param = key.partition(".")
+        if ref.isdigit():
+            index = int(ref)
+            if index >= len(stages):
+                raise SpecError(f"evaluation.grid '{key}': the pipeline has only {len(stages)} stages")
+        else:
+            matches = [i for i, s in enumerate(stages) if s.name == ref]
+            if not matches:
+                names = ", ".join(s.name for s in stages)
+                raise SpecError(f"evaluation.grid '{key}': no stage '{ref}' in the pipeline ({names})")
+            if len(matches) > 1:
+                raise SpecError(f"evaluation.grid '{key}': '{ref}' appears {len(matches)} times; use its index, e.g. '{matches[0]}.{param}'")
+            index = matches[0]
+        name = stages[index].name
+        converted = tuple(check_param(name, param, v, f"evaluation.grid '{key}'") for v in values)
+        axes.append(GridAxis(stage_index=index, param=param, values=converted))
+    return tuple(axes)
+
+
+def _unknown_stage_message(name: Any) -> str:
+    if not isinstance(name, str):
+        return f"'stage' must be a stage name such as 'Tokenizer', got {name!r}"
+    hint = difflib.get_close_matches(name, list(ALLOWED_STAGES), n=1)
+    suggestion = f" Did you mean '{hint[0]}'?" if hint else ""
+    return f"'{name}' is not an allowed stage.{suggestion} Allowed stages: {', '.join(sorted(ALLOWED_STAGES))}"
+
+
+def _reject_unknown(raw: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise SpecError(f"{where}: unknown field(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(sorted(allowed))}")
