@@ -26,3 +26,50 @@ def spark() -> Iterator[object]:
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+def _docker_answers() -> bool:
+    """Whether a Docker engine answers a ping (testcontainers needs one)."""
+    try:
+        import docker  # installed with testcontainers
+
+        client = docker.from_env(timeout=3)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def kafka_settings() -> Iterator[object]:
+    """KafkaSettings for a real broker, shared by the whole test session.
+
+    ``KAFKA_BOOTSTRAP_SERVERS`` picks an existing cluster; else testcontainers' Kafka when a
+    Docker engine answers; else an embedded single-node broker started from the Maven jars.
+    Tests create their own topics (``ensure_topics``; auto-creation is off) and use unique
+    topic names or group ids where they could interfere.
+    """
+    from spindrift.kafka.readiness import wait_for_cluster
+    from spindrift.kafka.settings import KafkaSettings
+
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        settings = KafkaSettings()
+        wait_for_cluster(settings, timeout_s=30)
+        yield settings
+    elif _docker_answers():
+        try:
+            from testcontainers.community.kafka import KafkaContainer
+        except ImportError:  # testcontainers < 4.10 keeps it at the old path
+            from testcontainers.kafka import KafkaContainer
+
+        with KafkaContainer().with_kraft() as container:
+            settings = KafkaSettings(bootstrap_servers=container.get_bootstrap_server())
+            wait_for_cluster(settings, timeout_s=60)
+            yield settings
+    else:
+        from spindrift.kafka.embedded import EmbeddedKafka
+
+        with EmbeddedKafka() as broker:
+            yield broker.settings()

@@ -1,0 +1,113 @@
+"""The topics Spindrift uses, their layouts, and ``ensure_topics`` that creates whatever is missing.
+
+Brokers run with ``auto.create.topics.enable=false`` so a misspelt topic fails loudly instead
+of silently creating a new one; every component therefore calls ``ensure_topics`` at start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from kafka.errors import KafkaError
+
+from spindrift.kafka.settings import KafkaSettings, make_admin
+
+__all__ = [
+    "MODEL_ARTIFACTS",
+    "MODEL_EVENTS",
+    "SCORE_DLQ",
+    "SCORE_REQUESTS",
+    "TRAIN_EVENTS",
+    "TRAIN_REQUESTS",
+    "TopicError",
+    "TopicSpec",
+    "ensure_topics",
+    "standard_topics",
+]
+
+TRAIN_REQUESTS = "train.requests"
+TRAIN_EVENTS = "train.events"
+MODEL_ARTIFACTS = "model.artifacts"
+MODEL_EVENTS = "model.events"
+SCORE_REQUESTS = "score.requests"
+SCORE_DLQ = "score.dlq"
+
+# The registry is rebuilt from these two topics at every scorer start, so they must never expire.
+_KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
+
+
+class TopicError(RuntimeError):
+    """A topic could not be created or did not become usable in time."""
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """How one topic is laid out: its name, partition count and topic-level configs."""
+
+    name: str
+    partitions: int = 1
+    configs: dict[str, str] = field(default_factory=dict)
+
+
+def standard_topics(settings: KafkaSettings) -> list[TopicSpec]:
+    """Every topic of the Spindrift topology, laid out for ``settings``."""
+    return [
+        TopicSpec(TRAIN_REQUESTS, 1),
+        TopicSpec(TRAIN_EVENTS, 1),
+        # Keyed name/version/index and written once per key: compaction keeps every chunk
+        # while letting a tombstone drop a retired artifact later.
+        TopicSpec(MODEL_ARTIFACTS, 1, {"cleanup.policy": "compact"}),
+        # One partition keeps a total order of registry events across models.
+        TopicSpec(MODEL_EVENTS, 1, dict(_KEEP_FOREVER)),
+        TopicSpec(SCORE_REQUESTS, settings.score_partitions),
+        TopicSpec(SCORE_DLQ, 1),
+    ]
+
+
+def ensure_topics(
+    settings: KafkaSettings,
+    specs: Iterable[TopicSpec | str] | None = None,
+    *,
+    timeout_s: float = 30.0,
+) -> list[str]:
+    """Create the topics in ``specs`` (default: ``standard_topics``) that do not exist yet.
+
+    Idempotent and safe to race with other processes doing the same. A plain string is a
+    one-partition topic with default configs. Returns the names that this call created, and
+    only returns once every listed topic has a leader for each partition.
+    """
+    wanted = [s if isinstance(s, TopicSpec) else TopicSpec(s) for s in (specs or standard_topics(settings))]
+    if not wanted:
+        return []
+    admin = make_admin(settings)
+    try:
+        existing = set(admin.list_topics())
+        missing = [spec for spec in wanted if spec.name not in existing]
+        created: list[str] = []
+        if missing:
+            request = {
+                spec.name: {
+                    "num_partitions": spec.partitions,
+                    "replication_factor": settings.replication_factor,
+                    "configs": dict(spec.configs),
+                }
+                for spec in missing
+            }
+            result = admin.create_topics(request, timeout_ms=int(timeout_s * 1000), raise_errors=False)
+            for topic in result.get("topics", []):
+                code = topic.get("error_code", 0)
+                if code == 0:
+                    created.append(topic["name"])
+                elif code != 36:  # 36 = TOPIC_ALREADY_EXISTS: another process won the race.
+                    raise TopicError(
+                        f"could not create topic {topic['name']!r}: error {code} {topic.get('error_message') or ''}".strip()
+                        + " — check the broker log and the topic configs"
+                    )
+        try:
+            admin.wait_for_topics([spec.name for spec in wanted], timeout_ms=int(timeout_s * 1000))
+        except KafkaError as exc:
+            raise TopicError(f"topics not usable after {timeout_s:.0f} s: {exc}") from exc
+        return created
+    finally:
+        admin.close()
