@@ -132,7 +132,9 @@ def _done(cert: Certificate, started: float) -> Certificate:
     return cert
 
 
-def _spark_outputs(model: PipelineModel, sample: DataFrame, rows: Sequence[Any]) -> tuple[list[dict[str, Any]], str | None]:
+def _spark_outputs(
+    model: PipelineModel, sample: DataFrame, rows: Sequence[Any]
+) -> tuple[list[dict[str, Any]], str | None]:
     """Spark's output for exactly the collected rows, each tagged with its position."""
     from pyspark.sql.types import LongType, StructField, StructType
 
@@ -180,10 +182,7 @@ def _compare(cert: Certificate, ours: list[Any], spark_out: list[dict[str, Any]]
     reason: str | None = None
     for i, result in enumerate(ours):
         expected = by_row.get(i)
-        if isinstance(result, SparkMLRuntimeError):
-            kept_by_runtime = False
-        else:
-            kept_by_runtime = True
+        kept_by_runtime = not isinstance(result, SparkMLRuntimeError)
         if expected is None and kept_by_runtime:
             reason = reason or f"row {i}: Spark drops it but sparkml_runtime scores it"
             continue
@@ -228,7 +227,7 @@ def _compare_value(parity: ColumnParity, got: Any, want: Any, rel_tol: float, ab
     if ours is None or theirs is None or len(ours) != len(theirs):
         _fail(parity, row, f"row {row}: {_short(got)} vs Spark {_short(want)}")
         return
-    for a, b in zip(ours, theirs):
+    for a, b in zip(ours, theirs, strict=True):
         if _is_nan(a) or _is_nan(b):
             if not (_is_nan(a) and _is_nan(b)):
                 _fail(parity, row, f"row {row}: {a!r} vs Spark {b!r}")
@@ -254,7 +253,7 @@ def _as_floats(value: Any) -> list[float] | None:
         return [float(value)]
     if isinstance(value, dict) and set(value) == {"size", "indices", "values"}:
         dense = [0.0] * int(value["size"])
-        for index, v in zip(value["indices"], value["values"]):
+        for index, v in zip(value["indices"], value["values"], strict=True):
             dense[int(index)] = float(v)
         return dense
     if isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):

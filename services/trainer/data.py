@@ -88,7 +88,9 @@ def parse_data_spec(raw: Any, where: str = "data") -> DataSpec:
     if not isinstance(topic, str) or not topic:
         raise SpecError(f"'{where}.topic' must be a topic name")
     max_records = raw.get("max_records")
-    if max_records is not None and (not isinstance(max_records, int) or isinstance(max_records, bool) or max_records < 1):
+    if max_records is not None and (
+        not isinstance(max_records, int) or isinstance(max_records, bool) or max_records < 1
+    ):
         raise SpecError(f"'{where}.max_records' must be a positive integer, got {max_records!r}")
     return DataSpec(topic=topic, max_records=max_records, **common)
 
@@ -128,7 +130,9 @@ def resolve_under_roots(path: str, roots: Sequence[str]) -> str:
             "an operator sets TRAINER_DATA_ROOTS to the directories jobs may read and write"
         )
     if _GLOB_CHARS & set(path):
-        raise DataError(f"path {path!r} contains glob characters ({''.join(sorted(_GLOB_CHARS))}); name a file or directory")
+        raise DataError(
+            f"path {path!r} contains glob characters ({''.join(sorted(_GLOB_CHARS))}); name a file or directory"
+        )
     scheme = urlsplit(path).scheme
     if scheme and scheme != "file" and len(scheme) > 1:  # one letter would be a Windows drive
         return _check_uri(path, roots)
@@ -200,9 +204,7 @@ def rows_to_frame(
         raise DataError(f"vector_columns {missing_vectors} are not columns of the data ({', '.join(columns)})")
     floats = {c for c in columns if _mixes_int_and_float(r.get(c) for r in rows)}
     vectors = set(vector_columns)
-    table = [
-        tuple(_cell(r.get(c), c, i, c in floats, c in vectors) for c in columns) for i, r in enumerate(rows)
-    ]
+    table = [tuple(_cell(r.get(c), c, i, c in floats, c in vectors) for c in columns) for i, r in enumerate(rows)]
     try:
         if schema is not None:
             frame = spark.createDataFrame(table, schema=schema)
@@ -236,7 +238,9 @@ def _to_vector(value: Any, column: str, row: int) -> Any:
         if isinstance(value, list):
             return DenseVector([float(x) for x in value])
         if isinstance(value, Mapping) and set(value) == {"size", "indices", "values"}:
-            return SparseVector(int(value["size"]), [int(i) for i in value["indices"]], [float(x) for x in value["values"]])
+            return SparseVector(
+                int(value["size"]), [int(i) for i in value["indices"]], [float(x) for x in value["values"]]
+            )
     except (TypeError, ValueError) as exc:
         raise DataError(f"row {row} column '{column}': not a vector ({exc})") from None
     raise DataError(
@@ -255,7 +259,9 @@ def _read_file(spark: SparkSession, spec: DataSpec, roots: Sequence[str]) -> Dat
         raise DataError(f"cannot read {spec.format} data at {spec.path}: {readable_message(exc)}") from None
 
 
-def read_topic_snapshot(kafka: KafkaSettings, topic: str, max_records: int, timeout_s: float = 60.0) -> list[dict[str, Any]]:
+def read_topic_snapshot(
+    kafka: KafkaSettings, topic: str, max_records: int, timeout_s: float = 60.0
+) -> list[dict[str, Any]]:
     """Every record of ``topic`` up to the end offsets seen now (at most ``max_records``), as JSON rows."""
     from kafka import TopicPartition
 
@@ -293,5 +299,7 @@ def _json_row(value: bytes | None, topic: str, partition: int, offset: int) -> d
     except ValueError:
         row = None
     if not isinstance(row, dict):
-        raise DataError(f"topic {topic!r} partition {partition} offset {offset}: the value is not a JSON object (one row)")
+        raise DataError(
+            f"topic {topic!r} partition {partition} offset {offset}: the value is not a JSON object (one row)"
+        )
     return row

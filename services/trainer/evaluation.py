@@ -14,7 +14,7 @@ Metrics go into the manifest and the EVALUATED event.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -177,8 +177,12 @@ def fit_and_evaluate(
     holdout: DataFrame | None,
     spec: EvaluationSpec | None,
     grid: list[Any] | None = None,
+    on_evaluate: Callable[[], None] | None = None,
 ) -> FitResult:
-    """Fit (tuning over ``grid`` when given) and compute the metric on the holdout, or on the training data."""
+    """Fit (tuning over ``grid`` when given) and compute the metric on the holdout, or on the training data.
+
+    ``on_evaluate`` is called between fitting and evaluating, so a caller can report the phase.
+    """
     from pyspark.ml import PipelineModel
 
     train_rows = train.count()
@@ -194,6 +198,8 @@ def fit_and_evaluate(
         model = PipelineModel(stages=[model])
     if spec is None:
         return FitResult(model=model, metrics=metrics)
+    if on_evaluate is not None:
+        on_evaluate()
     evaluated = holdout if holdout is not None else train
     eval_rows = evaluated.count()
     if eval_rows == 0:
@@ -218,7 +224,11 @@ def _tune(estimator: Estimator, train: DataFrame, spec: EvaluationSpec, grid: li
         )
     else:
         tuner = TrainValidationSplit(
-            estimator=estimator, estimatorParamMaps=grid, evaluator=evaluator, trainRatio=spec.train_ratio, seed=spec.seed
+            estimator=estimator,
+            estimatorParamMaps=grid,
+            evaluator=evaluator,
+            trainRatio=spec.train_ratio,
+            seed=spec.seed,
         )
     fitted = tuner.fit(train)
     scores = list(fitted.avgMetrics if spec.tuning == "cross_validator" else fitted.validationMetrics)
@@ -226,7 +236,7 @@ def _tune(estimator: Estimator, train: DataFrame, spec: EvaluationSpec, grid: li
     described = [{p.parent.split("_")[0] + "." + p.name: _plain(v) for p, v in m.items()} for m in grid]
     tuning = {
         "method": spec.tuning,
-        "candidates": [{"params": d, spec.metric: float(s)} for d, s in zip(described, scores)],
+        "candidates": [{"params": d, spec.metric: float(s)} for d, s in zip(described, scores, strict=True)],
         "best_params": described[best],
     }
     return fitted.bestModel, tuning

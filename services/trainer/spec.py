@@ -173,7 +173,9 @@ def parse_train_spec(raw: Mapping[str, Any]) -> TrainSpec:
     model = check_model_name(raw.get("model"))
     has_pipeline, has_function = "pipeline" in raw, "function" in raw
     if has_pipeline == has_function:
-        raise SpecError("a train spec needs exactly one of 'pipeline' (a list of stages) or 'function' (a registered name)")
+        raise SpecError(
+            "a train spec needs exactly one of 'pipeline' (a list of stages) or 'function' (a registered name)"
+        )
     data = parse_data_spec(raw["data"]) if raw.get("data") is not None else None
     evaluation = parse_evaluation(raw["evaluation"]) if raw.get("evaluation") is not None else None
     if has_function:
@@ -269,7 +271,9 @@ def _resolve_grid(evaluation: EvaluationSpec, stages: Sequence[StageSpec]) -> tu
                 names = ", ".join(s.name for s in stages)
                 raise SpecError(f"evaluation.grid '{key}': no stage '{ref}' in the pipeline ({names})")
             if len(matches) > 1:
-                raise SpecError(f"evaluation.grid '{key}': '{ref}' appears {len(matches)} times; use its index, e.g. '{matches[0]}.{param}'")
+                raise SpecError(
+                    f"evaluation.grid '{key}': '{ref}' appears {len(matches)} times; use its index, e.g. '{matches[0]}.{param}'"
+                )
             index = matches[0]
         name = stages[index].name
         converted = tuple(check_param(name, param, v, f"evaluation.grid '{key}'") for v in values)
@@ -288,4 +292,6 @@ def _unknown_stage_message(name: Any) -> str:
 def _reject_unknown(raw: Mapping[str, Any], allowed: set[str], where: str) -> None:
     unknown = sorted(set(raw) - allowed)
     if unknown:
-        raise SpecError(f"{where}: unknown field(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(sorted(allowed))}")
+        raise SpecError(
+            f"{where}: unknown field(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(sorted(allowed))}"
+        )

@@ -21,7 +21,11 @@ def json_value(value: Any) -> Any:
     if isinstance(value, DenseVector):
         return [float(x) for x in value.toArray()]
     if isinstance(value, SparseVector):
-        return {"size": int(value.size), "indices": [int(i) for i in value.indices], "values": [float(x) for x in value.values]}
+        return {
+            "size": int(value.size),
+            "indices": [int(i) for i in value.indices],
+            "values": [float(x) for x in value.values],
+        }
     if isinstance(value, Row):
         return {k: json_value(v) for k, v in value.asDict().items()}
     if isinstance(value, dict):

@@ -1,0 +1,65 @@
+"""``python -m services.trainer``: run one trainer process until SIGTERM or Ctrl-C.
+
+Configuration comes from the environment: ``KAFKA_*`` (cluster), ``SPARK_MASTER`` and
+``TRAINER_*`` (see ``settings.py``). ``/metrics`` and ``/health/*`` are served on
+``TRAINER_METRICS_PORT``; ready means Spark is up and the worker has joined its group.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from types import FrameType
+
+from pydantic import ValidationError
+
+from spindrift.kafka.settings import KafkaSettings
+from spindrift.observability import HealthServer
+
+from .functions import load_functions_module, registered_functions
+from .settings import TrainerSettings
+from .worker import TrainerWorker, describe_settings
+
+log = logging.getLogger("services.trainer")
+
+
+def main() -> int:
+    """Start the health server and the worker; return the process exit code."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("kafka", "py4j"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        settings = TrainerSettings()
+        kafka = KafkaSettings()
+    except ValidationError as exc:
+        print(
+            f"trainer: invalid settings:\n{exc}\nFix the TRAINER_*/KAFKA_*/SPARK_MASTER variables named above.",
+            file=sys.stderr,
+        )
+        return 2
+    if settings.functions_module:
+        load_functions_module(settings.functions_module)
+    log.info("settings %s; training functions: %s", describe_settings(settings), registered_functions() or "none")
+    worker = TrainerWorker(settings, kafka)
+    health = HealthServer(settings.metrics_port, lambda: worker.ready, status=worker.status).start()
+    log.info("health and metrics on http://127.0.0.1:%d (/metrics, /health/ready)", health.port)
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        log.info("signal %d: stopping (a running job is handed back to the group)", signum)
+        worker.stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        worker.run()
+    except Exception:
+        log.exception("trainer stopped by an error")
+        return 1
+    finally:
+        health.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

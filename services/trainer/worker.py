@@ -1,0 +1,382 @@
+"""The trainer's Kafka loop: one job at a time from ``train.requests``, with the poll loop always alive.
+
+- The consumer group spreads requests over trainers. A job runs on a worker thread while
+  the loop keeps polling (group membership stays alive) with every assigned partition
+  paused, so no second job starts on this trainer meanwhile.
+- A request's offset is committed only after the job's terminal event is acknowledged: a
+  trainer killed mid-job leaves it uncommitted, and the next owner re-runs it — unless the
+  job was already STARTED ``max_attempts`` times, then it is marked FAILED. No job stays
+  "running" forever.
+- CANCEL requests travel on the same topic, keyed by the target job, so they may sit behind
+  a paused partition. A separate reader (no group, assigned every partition from the group's
+  committed offsets) watches for them and stops the running job at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from spindrift import wire
+
+from . import metrics
+from .events import JobEvents, JobHistory
+from .jobs import JobRequest, JobRunner, TrainerContext
+
+if TYPE_CHECKING:
+    from kafka import KafkaConsumer, TopicPartition
+    from pyspark.sql import SparkSession
+
+    from spindrift.kafka.settings import KafkaSettings
+
+    from .settings import TrainerSettings
+
+log = logging.getLogger(__name__)
+
+_POLL_MS = 200
+_LAG_EVERY_S = 5.0
+_SESSION_TIMEOUT_MS = 10_000  # how soon the group notices a killed trainer and hands its job on
+
+
+def start_spark(settings: TrainerSettings) -> SparkSession:
+    """The warm SparkSession every job reuses: the configured master and extra conf."""
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", os.sys.executable)  # type: ignore[attr-defined]
+    builder = SparkSession.builder.master(settings.spark_master).appName(settings.app_name)
+    builder = builder.config("spark.ui.showConsoleProgress", "false")
+    if settings.spark_master.startswith("local"):
+        # Services listen on loopback only; a cluster master needs the operator's own addresses.
+        builder = builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+    for key, value in settings.spark_conf.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
+
+
+class CancelWatcher:
+    """Reads every partition of the requests topic for CANCEL requests, independently of the group."""
+
+    def __init__(self, kafka: KafkaSettings, topic: str, group_id: str, on_cancel: Any) -> None:
+        self._kafka = kafka
+        self._topic = topic
+        self._group_id = group_id
+        self._on_cancel = on_cancel
+        self._cancelled: set[str] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="cancel-watcher", daemon=True)
+
+    def start(self) -> CancelWatcher:
+        """Start reading in a daemon thread."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop reading and wait for the thread."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def is_cancelled(self, job_id: str) -> bool:
+        """True when a CANCEL for ``job_id`` has been seen."""
+        with self._lock:
+            return job_id in self._cancelled
+
+    def _run(self) -> None:
+        from kafka import TopicPartition
+
+        from spindrift.kafka.settings import make_consumer
+
+        # With the group id but assign(), the reader starts at the group's committed offsets
+        # (so it sees cancels of jobs not yet processed) without joining the group.
+        consumer = make_consumer(self._kafka, group_id=self._group_id)
+        try:
+            partitions = consumer.partitions_for_topic(self._topic) or {0}
+            consumer.assign([TopicPartition(self._topic, p) for p in sorted(partitions)])
+            while not self._stop.is_set():
+                for records in consumer.poll(timeout_ms=_POLL_MS).values():
+                    for record in records:
+                        self._handle(record)
+        except Exception:
+            log.exception("cancel watcher stopped; CANCEL requests are still handled in order by the group consumer")
+        finally:
+            consumer.close()
+
+    def _handle(self, record: Any) -> None:
+        try:
+            _, request = wire.decode(record.value or b"", record.headers, expected="TrainRequest")
+        except wire.WireError:
+            return
+        if request["kind"] == "CANCEL":
+            with self._lock:
+                self._cancelled.add(request["job_id"])
+            self._on_cancel(request["job_id"])
+
+
+class TrainerWorker:
+    """A trainer process's main loop; :meth:`run` blocks until :meth:`stop` is called."""
+
+    def __init__(self, settings: TrainerSettings, kafka: KafkaSettings, spark: SparkSession | None = None) -> None:
+        self.settings = settings
+        self.kafka = kafka
+        self._spark = spark
+        self._owns_spark = spark is None
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._runner: JobRunner | None = None
+        self._running_from: tuple[TopicPartition, int] | None = None
+        self._runner_lock = threading.Lock()
+        self._work_dir = settings.work_dir or Path(tempfile.mkdtemp(prefix="spindrift-trainer-"))
+        self._ctx: TrainerContext | None = None
+        self.jobs_seen = 0
+
+    # --- lifecycle -------------------------------------------------------------------------------------
+    @property
+    def ready(self) -> bool:
+        """True once Spark is up and the worker has joined the group."""
+        return self._ready.is_set()
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Block until ready (or ``timeout``); returns :attr:`ready`."""
+        return self._ready.wait(timeout)
+
+    def status(self) -> dict[str, Any]:
+        """A JSON-ready status for /health."""
+        runner = self._runner
+        return {
+            "worker": self.settings.worker_name,
+            "spark_master": self.settings.spark_master,
+            "running_job": runner.job_id if runner is not None and not runner.done else None,
+        }
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to return; a running job is handed back to the group, not cancelled."""
+        self._stop.set()
+
+    def run(self) -> None:
+        """Serve until stopped: start Spark, read job history, then consume requests."""
+        from spindrift.kafka.settings import make_producer
+        from spindrift.kafka.topics import ensure_topics
+
+        ensure_topics(self.kafka)
+        spark = self._ensure_spark()
+        producer = make_producer(self.kafka)
+        history = JobHistory(self.kafka, self.settings.events_topic)
+        watcher = CancelWatcher(self.kafka, self.settings.requests_topic, self.settings.group_id, self._on_cancel)
+        consumer = self._make_consumer()
+        self._ctx = TrainerContext(spark, self.settings, self.kafka, producer, self._work_dir)
+        try:
+            history.refresh()
+            watcher.start()
+            self._loop(consumer, history, watcher, producer)
+        finally:
+            self._shutdown(consumer, history, watcher, producer)
+
+    def _make_consumer(self) -> KafkaConsumer:
+        from kafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
+
+        from spindrift.kafka.settings import make_consumer
+
+        return make_consumer(
+            self.kafka,
+            group_id=self.settings.group_id,
+            session_timeout_ms=_SESSION_TIMEOUT_MS,
+            heartbeat_interval_ms=_SESSION_TIMEOUT_MS // 5,
+            # Sticky: a trainer joining the group does not take the partition of a running job.
+            partition_assignment_strategy=[StickyPartitionAssignor],
+        )
+
+    def _ensure_spark(self) -> SparkSession:
+        spark = self._spark
+        if spark is not None and not spark.sparkContext._jsc.sc().isStopped():  # type: ignore[union-attr]
+            metrics.SPARK_UP.set(1)
+            return spark
+        if spark is not None:
+            log.warning("the SparkSession stopped; starting a new one")
+        metrics.SPARK_UP.set(0)
+        self._spark = start_spark(self.settings)
+        self._owns_spark = True
+        if self._ctx is not None:
+            self._ctx.spark = self._spark
+        metrics.SPARK_UP.set(1)
+        return self._spark
+
+    # --- the loop --------------------------------------------------------------------------------------
+    def _loop(self, consumer: KafkaConsumer, history: JobHistory, watcher: CancelWatcher, producer: Any) -> None:
+        from kafka import ConsumerRebalanceListener
+
+        worker = self
+
+        class Listener(ConsumerRebalanceListener):
+            def on_partitions_revoked(self, revoked: Any) -> None:
+                worker._on_revoked(set(revoked))
+
+            def on_partitions_assigned(self, assigned: Any) -> None:
+                if worker._runner is not None and not worker._runner.done:
+                    consumer.pause(*assigned)
+
+        consumer.subscribe([self.settings.requests_topic], listener=Listener())
+        last_lag = 0.0
+        while not self._stop.is_set():
+            self._finish_job_if_done(consumer)
+            records = consumer.poll(timeout_ms=_POLL_MS, max_records=1)
+            if not self._ready.is_set() and consumer.assignment() is not None:
+                self._ready.set()
+                log.info("trainer %s ready (Spark %s)", self.settings.worker_name, self.settings.spark_master)
+            for tp, batch in records.items():
+                for record in batch:
+                    self._handle(consumer, tp, record, history, watcher, producer)
+            if time.monotonic() - last_lag > _LAG_EVERY_S:
+                last_lag = time.monotonic()
+                self._update_lag(consumer)
+
+    def _handle(
+        self,
+        consumer: KafkaConsumer,
+        tp: TopicPartition,
+        record: Any,
+        history: JobHistory,
+        watcher: CancelWatcher,
+        producer: Any,
+    ) -> None:
+        self.jobs_seen += 1
+        job_key = record.key.decode("utf-8", errors="replace") if record.key else None
+        try:
+            _, request = wire.decode(record.value or b"", record.headers, expected="TrainRequest")
+        except wire.WireError as exc:
+            self._reject_undecodable(producer, history, job_key, exc)
+            self._commit(consumer, tp, record.offset)
+            return
+        job_id, kind = request["job_id"], request["kind"]
+        history.refresh()
+        past = history.job(job_id)
+        events = JobEvents(producer, self.settings.events_topic, job_id, self.settings.worker_name, past.next_seq)
+        if kind == "CANCEL":
+            if past.terminal is None:
+                events.emit("CANCELLED", "cancelled before it started", details={"phase": "queued"})
+            self._commit(consumer, tp, record.offset)
+            return
+        if past.terminal is not None:
+            log.info("job %s already ended (%s); not running it again", job_id, past.terminal)
+        elif watcher.is_cancelled(job_id):
+            events.emit("CANCELLED", "cancelled before it started", details={"phase": "queued"})
+            metrics.JOBS.labels(kind.lower(), "cancelled").inc()
+        elif past.started >= self.settings.max_attempts:
+            events.emit(
+                "FAILED",
+                f"gave up after {past.started} attempts: the trainers running it stopped before it finished",
+                details={"phase": "starting", "attempts": past.started},
+            )
+            metrics.JOBS.labels(kind.lower(), "gave_up").inc()
+        else:
+            self._start_job(consumer, tp, record.offset, request, events, past.started + 1)
+            return
+        self._commit(consumer, tp, record.offset)
+
+    def _start_job(
+        self,
+        consumer: KafkaConsumer,
+        tp: TopicPartition,
+        offset: int,
+        request: dict[str, Any],
+        events: JobEvents,
+        attempt: int,
+    ) -> None:
+        assert self._ctx is not None
+        self._ctx.spark = self._ensure_spark()
+        job = JobRequest(request["job_id"], request["kind"], request["spec_json"], request.get("submitted_at_ms") or 0)
+        log.info("starting %s job %s (attempt %d)", job.kind, job.job_id, attempt)
+        consumer.pause(*consumer.assignment())
+        with self._runner_lock:
+            self._runner = JobRunner(self._ctx, job, events, attempt=attempt).start()
+            self._running_from = (tp, offset)
+
+    def _finish_job_if_done(self, consumer: KafkaConsumer) -> None:
+        runner = self._runner
+        if runner is None or not runner.done:
+            return
+        assert self._running_from is not None
+        tp, offset = self._running_from
+        outcome = runner.outcome.outcome if runner.outcome else "unrecorded"
+        log.info("job %s ended: %s", runner.job_id, runner.outcome.message if runner.outcome else outcome)
+        with self._runner_lock:
+            self._runner, self._running_from = None, None
+        if outcome in ("published", "failed", "cancelled") and tp in consumer.assignment():
+            self._commit(consumer, tp, offset)
+        elif tp in consumer.assignment():
+            consumer.seek(tp, offset)  # no terminal event: offer the job again (the attempt cap bounds this)
+        consumer.resume(*consumer.assignment())
+
+    def _on_cancel(self, job_id: str) -> None:
+        runner = self._runner
+        if runner is not None and runner.job_id == job_id and not runner.done:
+            runner.cancel()
+
+    def _on_revoked(self, revoked: set[Any]) -> None:
+        """The group moved partitions away: a job read from one of them is re-run by its new owner."""
+        runner, source = self._runner, self._running_from
+        if runner is not None and source is not None and source[0] in revoked and not runner.done:
+            runner.abandon("its partition was reassigned to another trainer")
+            runner.wait(60)
+
+    def _commit(self, consumer: KafkaConsumer, tp: TopicPartition, offset: int) -> None:
+        from kafka.structs import OffsetAndMetadata
+
+        consumer.commit({tp: OffsetAndMetadata(offset + 1, "", -1)})
+
+    def _reject_undecodable(self, producer: Any, history: JobHistory, job_key: str | None, exc: Exception) -> None:
+        """An unreadable request still gets a visible outcome when its key names a job."""
+        log.warning("undecodable train request (key %r): %s", job_key, exc)
+        if job_key:
+            events = JobEvents(
+                producer, self.settings.events_topic, job_key, self.settings.worker_name, history.job(job_key).next_seq
+            )
+            events.emit("FAILED", f"the request could not be decoded: {exc}", details={"phase": "decoding"})
+            metrics.JOBS.labels("unknown", "failed").inc()
+
+    def _update_lag(self, consumer: KafkaConsumer) -> None:
+        try:
+            assigned = list(consumer.assignment())
+            if not assigned:
+                metrics.QUEUE_DEPTH.set(0)
+                return
+            end = consumer.end_offsets(assigned)
+            lag = sum(max(0, end[tp] - (consumer.committed(tp) or 0)) for tp in assigned)
+            running = self._runner is not None and not self._runner.done
+            metrics.QUEUE_DEPTH.set(max(0, lag - (1 if running else 0)))
+        except Exception:
+            log.debug("consumer lag not available", exc_info=True)
+
+    def _shutdown(self, consumer: KafkaConsumer, history: JobHistory, watcher: CancelWatcher, producer: Any) -> None:
+        runner = self._runner
+        if runner is not None and not runner.done:
+            runner.abandon("the trainer is shutting down")
+            runner.wait(60)
+        try:
+            self._finish_job_if_done(consumer)
+        except Exception:
+            log.debug("final commit failed", exc_info=True)
+        watcher.stop()
+        history.close()
+        consumer.close()
+        producer.flush(10)
+        producer.close(10)
+        if self._ctx is not None and self._ctx.models is not None:
+            self._ctx.models.close()
+        if self._owns_spark and self._spark is not None:
+            self._spark.stop()
+        metrics.SPARK_UP.set(0)
+        self._ready.clear()
+
+
+def describe_settings(settings: TrainerSettings) -> str:
+    """A one-line JSON description of the effective settings for the start-up log."""
+    shown = settings.model_dump(mode="json")
+    return json.dumps(shown, sort_keys=True)
