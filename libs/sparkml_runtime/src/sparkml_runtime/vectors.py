@@ -236,9 +236,9 @@ class VectorColumn:
         if self.dense is not None:
             nnz = np.count_nonzero(self.dense, axis=1)
         else:
-            nz = self.values != 0
-            nnz = np.add.reduceat(nz.astype(np.int64), self.indptr[:-1]) if nz.size else np.zeros(len(self))
-            nnz = np.where(np.diff(self.indptr) > 0, nnz, 0)
+            # Per-row non-zero counts from a running sum (reduceat fails when trailing rows are empty).
+            running = np.concatenate(([0], np.cumsum(self.values != 0)))
+            nnz = running[self.indptr[1:]] - running[self.indptr[:-1]]
         flags = 1.5 * (nnz + 1.0) < self.size
         if self.dense is not None:
             return VectorColumn(self.size, dense=self.dense, sparse_rows=flags)

@@ -1,0 +1,365 @@
+"""Vector-to-vector stages: VectorSlicer, Normalizer, PolynomialExpansion, ElementwiseProduct,
+DCT and Interaction."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidInputError, ModelLoadError, UnsupportedStageError
+from ..frame import Field, Frame
+from ..io.data import decode_vector, read_rows
+from ..io.metadata import StageMetadata
+from ..io.pipeline_context import output_columns, preceding_stages
+from ..math import scalers as sm
+from ..math import vector_ops as vo
+from ..vectors import SparseVector, Vector, VectorColumn, compressed, parse_vector, to_dense, vector_size
+from .base import Stage, register, row_value, row_vector
+
+
+class _VectorToVector(Stage):
+    """Shared wiring of Spark's UnaryTransformer[Vector, Vector]: inputCol → outputCol, null raises."""
+
+    def __init__(self, meta: StageMetadata) -> None:
+        super().__init__(meta)
+        self.input_col = str(meta.require("inputCol"))
+        self.output_col = str(meta.require("outputCol"))
+
+    def input_fields(self) -> list[Field]:
+        return [Field(self.input_col, "vector", nullable=False)]
+
+    def output_fields(self) -> list[Field]:
+        return [Field(self.output_col, "vector", nullable=False)]
+
+    def output_size(self, input_size: int) -> int:
+        """Size of the output for inputs of ``input_size`` (used for empty batches)."""
+        return input_size
+
+    def transform_batch(self, frame: Frame) -> None:
+        x = frame.vectors(self.input_col, self.name)
+        if len(x) == 0:
+            frame.set(self.output_col, VectorColumn.from_dense(np.zeros((0, self.output_size(0)))))
+            return
+        frame.set(self.output_col, self.transform_column(x))
+
+    def transform_row(self, row: dict[str, Any]) -> None:
+        row[self.output_col] = self.transform_vector(row_vector(self, row, self.input_col))
+
+    def transform_column(self, x: VectorColumn) -> VectorColumn:
+        """The output column for a non-empty input column."""
+        raise NotImplementedError
+
+    def transform_vector(self, v: Vector) -> Vector:
+        """The output for one vector."""
+        raise NotImplementedError
+
+
+@register("org.apache.spark.ml.feature.VectorSlicer")
+class VectorSlicer(_VectorToVector):
+    """``VectorSlicer`` by indices: dense rows stay dense, sparse rows give the selected non-zeros."""
+
+    def __init__(self, meta: StageMetadata) -> None:
+        super().__init__(meta)
+        if meta.get("names"):
+            raise UnsupportedStageError(
+                meta.class_name,
+                meta.uid,
+                "selecting features by names needs the ML attribute names of the input column, which a saved "
+                "model does not record; select the same features with 'indices' instead",
+            )
+        self.indices = np.asarray([int(i) for i in meta.get("indices") or []], dtype=np.int64)
+        if self.indices.size == 0:
+            raise ModelLoadError(f"{meta.class_name} (uid {meta.uid}): no indices selected")
+        if (self.indices < 0).any() or len(set(self.indices.tolist())) != self.indices.size:
+            raise ModelLoadError(f"{meta.class_name} (uid {meta.uid}): indices must be distinct and >= 0")
+        self.max_index = int(self.indices.max())
+
+    def output_size(self, input_size: int) -> int:
+        return int(self.indices.size)
+
+    def _too_short(self, size: int, row: int | None) -> InvalidInputError:
+        return self.invalid(
+            f"selected feature index {self.max_index} is invalid for a vector of size {size}",
+            column=self.input_col,
+            row=row,
+        )
+
+    def transform_column(self, x: VectorColumn) -> VectorColumn:
+        if self.max_index >= x.size:
+            raise self._too_short(x.size, 0)
+        if x.dense is not None:
+            return VectorColumn(self.indices.size, dense=x.dense[:, self.indices], sparse_rows=x.sparse_rows)
+        # Sparse storage: map each stored index to its output position without densifying.
+        position = np.full(x.size, -1, dtype=np.int64)
+        position[self.indices] = np.arange(self.indices.size)
+        indptr, indices, values = x.to_csr()
+        rows = np.repeat(np.arange(len(x)), np.diff(indptr))
+        pos = position[indices]
+        keep = (pos >= 0) & (values != 0)
+        rows, pos, values = rows[keep], pos[keep], values[keep]
+        order = np.lexsort((pos, rows))
+        new_indptr = np.zeros(len(x) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=len(x)), out=new_indptr[1:])
+        return VectorColumn(self.indices.size, csr=(new_indptr, pos[order], values[order]), sparse_rows=x.sparse_rows)
+
+    def transform_vector(self, v: Vector) -> Vector:
+        if self.max_index >= vector_size(v):
+            raise self._too_short(vector_size(v), None)
+        if not isinstance(v, SparseVector):
+            return v[self.indices]
+        j = np.searchsorted(v.indices, self.indices)
+        j_safe = np.minimum(j, max(v.indices.size - 1, 0))
+        found = (j < v.indices.size) & (v.indices[j_safe] == self.indices) if v.indices.size else np.zeros(0, bool)
+        selected = np.where(found, v.values[j_safe], 0.0) if v.indices.size else np.zeros(self.indices.size)
+        idx, vals = vo.sparse_slice(self.indices.size, selected)
+        return SparseVector(self.indices.size, idx, vals)
+
+
+@register("org.apache.spark.ml.feature.Normalizer")
+class Normalizer(_VectorToVector):
+    """``Normalizer``: divide by the p-norm (p >= 1, inf allowed); a zero-norm vector is returned unchanged."""
+
+    def __init__(self, meta: StageMetadata) -> None:
+        super().__init__(meta)
+        self.p = meta.double("p", 2.0)
+        if not self.p >= 1.0:
+            raise ModelLoadError(f"{meta.class_name} (uid {meta.uid}): p must be >= 1, got {self.p}")
+
+    def transform_column(self, x: VectorColumn) -> VectorColumn:
+        if x.dense is not None and not x.sparse_rows.any():
+            norms = vo.p_norms_of_entries(np.repeat(np.arange(len(x)), x.size), x.dense.ravel(), len(x), self.p)
+            safe = np.where(norms != 0, norms, 1.0)
+            return VectorColumn(x.size, dense=x.dense / safe[:, None], sparse_rows=x.sparse_rows)
+        indptr, rows, indices, values = sm.stored_entries(x)
+        norms = vo.p_norms_of_entries(rows, values, len(x), self.p)
+        safe = np.where(norms != 0, norms, 1.0)
+        return VectorColumn(x.size, csr=(indptr, indices, values / safe[rows]), sparse_rows=x.sparse_rows)
+
+    def transform_vector(self, v: Vector) -> Vector:
+        values = v.values if isinstance(v, SparseVector) else v
+        norm = vo.p_norm(values, self.p)
+        if norm == 0.0:
+            return v
+        if isinstance(v, SparseVector):
+            return SparseVector(v.size, v.indices, v.values / norm)
+        return v / norm
+
+
+@register("org.apache.spark.ml.feature.PolynomialExpansion")
+class PolynomialExpansion(_VectorToVector):
+    """``PolynomialExpansion``: every monomial up to ``degree`` in Spark's term order (no constant)."""
+
+    def __init__(self, meta: StageMetadata) -> None:
+        super().__init__(meta)
+        self.degree = int(meta.get("degree", 2))
+        if self.degree < 1:
+            raise ModelLoadError(f"{meta.class_name} (uid {meta.uid}): degree must be >= 1, got {self.degree}")
+
+    def output_size(self, input_size: int) -> int:
+        return vo.poly_size(input_size, self.degree) - 1
+
+    def transform_column(self, x: VectorColumn) -> VectorColumn:
+        dense = x.to_dense()
+        if x.dense is None:
+            indptr, indices, _ = x.to_csr()
+            active = np.zeros(dense.shape, dtype=bool)
+            active[np.repeat(np.arange(len(x)), np.diff(indptr)), indices] = True
+            active |= ~x.sparse_rows[:, None]
+        elif x.sparse_rows.any():
+            active = (dense != 0) | ~x.sparse_rows[:, None]
+        else:
+            active = None
+        out = vo.poly_expand_rows(dense, self.degree, active)
+        return VectorColumn(out.shape[1], dense=out, sparse_rows=x.sparse_rows)
+
+    def transform_vector(self, v: Vector) -> Vector:
+        if isinstance(v, SparseVector):
+            size, idx, vals = vo.poly_expand_sparse(v.size, v.indices.tolist(), v.values.tolist(), self.degree)
+            return SparseVector(size, np.array(idx, dtype=np.int64), np.array(vals, dtype=np.float64))
+        return np.array(vo.poly_expand_dense(v.tolist(), self.degree))
+
+
+def _vector_param(meta: StageMetadata, name: str) -> np.ndarray:
+    raw = meta.require(name)
+    try:
+        struct = json.loads(raw) if isinstance(raw, str) else raw
+        return to_dense(decode_vector(struct))
+    except (KeyError, TypeError, ValueError, ModelLoadError) as exc:
+        raise ModelLoadError(f"{meta.class_name} (uid {meta.uid}): unreadable vector param '{name}': {exc}") from None
+
+
+@register("org.apache.spark.ml.feature.ElementwiseProduct")
+class ElementwiseProduct(_VectorToVector):
+    """``ElementwiseProduct``: multiply by ``scalingVec``; sparse inputs keep their indices."""
+
+    def __init__(self, meta: StageMetadata) -> None:
+        super().__init__(meta)
+        self.scaling = _vector_param(meta, "scalingVec")
+
+    def output_size(self, input_size: int) -> int:
+        return int(self.scaling.size)
+
+    def _wrong_size(self, got: int, row: int | None) -> InvalidInputError:
+        return self.invalid(
+            f"vector of size {got}, scalingVec has size {self.scaling.size}", column=self.input_col, row=row
+        )
+
+    def transform_column(self, x: VectorColumn) -> VectorColumn:
+        if x.size != self.scaling.size:
+            raise self._wrong_size(x.size, 0)
+        return sm.scale_column(x, self.scaling)
+
+    def transform_vector(self, v: Vector) -> Vector:
+        if vector_size(v) != self.scaling.size:
+            raise self._wrong_size(vector_size(v), None)
+        return sm.scale_vector(v, self.scaling)
+
+
+@register("org.apache.spark.ml.feature.DCT")
+class DCT(_VectorToVector):
+    """``DCT``: orthonormal DCT-II (DCT-III when ``inverse``) of each vector; output dense."""
+
+    def __init__(self, meta: StageMetadata) -> None:
+        super().__init__(meta)
+        self.inverse = bool(meta.get("inverse", False))
+
+    def transform_column(self, x: VectorColumn) -> VectorColumn:
+        return VectorColumn.from_dense(vo.dct_rows(x.to_dense(), self.inverse))
+
+    def transform_vector(self, v: Vector) -> Vector:
+        return vo.dct_rows(to_dense(v)[None, :], self.inverse)[0]
+
+
+# --- Interaction ---------------------------------------------------------------------------------
+
+# Stages whose output attributes may be nominal in ways the runtime does not reconstruct.
+_OPAQUE_ATTRIBUTE_SOURCES = {
+    "VectorIndexerModel",
+    "VectorSlicer",
+    "ChiSqSelectorModel",
+    "UnivariateFeatureSelectorModel",
+    "VarianceThresholdSelectorModel",
+    "RFormulaModel",
+}
+
+
+def _nominal_width(producer: StageMetadata, column: str) -> int:
+    """Number of values of the nominal attribute a StringIndexerModel or Bucketizer puts on ``column``."""
+    outputs = producer.get("outputCols") if "outputCols" in (producer.raw.get("paramMap") or {}) else None
+    k = outputs.index(column) if outputs else 0
+    if producer.short_class == "Bucketizer":
+        splits = producer.get("splitsArray")[k] if outputs else producer.get("splits")
+        return max(1, len(splits) - 1)
+    row = read_rows(producer.path)[0]
+    labels = row["labelsArray"][k] if "labelsArray" in row else row["labels"]
+    extra = 1 if producer.get("handleInvalid", "error") == "keep" else 0
+    return max(1, len(labels) + extra)
+
+
+def _widths(meta: StageMetadata, column: str, before: list[StageMetadata]) -> vo.Widths:
+    """Per-feature one-hot widths Spark's Interaction reads from ``column``'s ML attributes.
+
+    None means every feature is numeric (one output each). Nominal widths come from the
+    StringIndexerModel or Bucketizer that wrote the column, through VectorAssemblers.
+    """
+    at = next((i for i in range(len(before) - 1, -1, -1) if column in output_columns(before[i])), None)
+    if at is None:
+        return None
+    producer = before[at]
+    kind = producer.short_class
+    if kind in ("StringIndexerModel", "Bucketizer"):
+        return [_nominal_width(producer, column)]
+    if kind in _OPAQUE_ATTRIBUTE_SOURCES:
+        raise UnsupportedStageError(
+            meta.class_name,
+            meta.uid,
+            f"input '{column}' comes from {kind}, whose ML attributes (which decide Interaction's one-hot "
+            "encoding) the runtime does not reconstruct",
+        )
+    if kind != "VectorAssembler":
+        return None
+    upstream = before[:at]
+    parts = [(c, _widths(meta, c, upstream)) for c in producer.get("inputCols") or []]
+    if all(w is None for _, w in parts):
+        return None
+    widths: list[int] = []
+    for c, w in parts:
+        if w is None and any(c in output_columns(m) for m in upstream):
+            raise UnsupportedStageError(
+                meta.class_name,
+                meta.uid,
+                f"input '{column}' assembles nominal features with '{c}', whose vector size is not known at load",
+            )
+        widths.extend(w if w is not None else [1])  # a raw input beside nominal ones must be a number
+    return widths
+
+
+@register("org.apache.spark.ml.feature.Interaction")
+class Interaction(Stage):
+    """``Interaction``: the products of one value from each input, numeric or one-hot encoded.
+
+    Which inputs Spark one-hot encodes depends on ML attributes set by earlier stages; the
+    runtime rebuilds them from the StringIndexer/Bucketizer/VectorAssembler stages before it
+    in the saved pipeline and refuses (at load) inputs whose attributes it cannot rebuild.
+    """
+
+    def __init__(self, meta: StageMetadata) -> None:
+        super().__init__(meta)
+        self.inputs = [str(c) for c in meta.require("inputCols")]
+        self.output_col = str(meta.require("outputCol"))
+        before = preceding_stages(meta)
+        self.widths = [_widths(meta, c, before) for c in self.inputs]
+
+    def input_fields(self) -> list[Field]:
+        return [
+            Field(c, "numeric" if w is None or len(w) == 1 else "vector", nullable=False)
+            for c, w in zip(self.inputs, self.widths, strict=True)
+        ]
+
+    def output_fields(self) -> list[Field]:
+        return [Field(self.output_col, "vector", nullable=False)]
+
+    def _encode(self, value: Any, k: int, row: int | None) -> tuple[int, vo.NonZeros]:
+        name = self.inputs[k]
+
+        def fail(message: str) -> InvalidInputError:
+            return self.invalid(message, column=name, row=row)
+
+        if value is None:
+            raise fail("null value; Interaction cannot interact nulls")
+        if isinstance(value, (bool, int, float, np.integer, np.floating)):
+            return vo.encoder_outputs(float(value), self.widths[k], fail)
+        try:
+            v = parse_vector(value, column=name)
+        except InvalidInputError as exc:
+            raise exc.at(stage=self.name, row=row) from None
+        if isinstance(v, SparseVector):
+            nz = v.values != 0
+            encoded = (v.size, v.indices[nz].tolist(), v.values[nz].tolist())
+        else:
+            idx = np.flatnonzero(v)
+            encoded = (int(v.shape[0]), idx.tolist(), v[idx].tolist())
+        return vo.encoder_outputs(encoded, self.widths[k], fail)
+
+    def _interact(self, values: list[Any], row: int | None) -> Vector:
+        size, idx, vals = vo.interact([self._encode(v, k, row) for k, v in enumerate(values)])
+        return compressed(SparseVector(size, np.array(idx, dtype=np.int64), np.array(vals, dtype=np.float64)))
+
+    def transform_row(self, row: dict[str, Any]) -> None:
+        row[self.output_col] = self._interact([row_value(self, row, c) for c in self.inputs], None)
+
+    def transform_batch(self, frame: Frame) -> None:
+        cols = [frame.raw(c, self.name) for c in self.inputs]
+        as_rows = [[col.row(i) if isinstance(col, VectorColumn) else col[i] for col in cols] for i in range(frame.n)]
+        out = [self._interact(values, i) for i, values in enumerate(as_rows)]
+        if not out:
+            frame.set(self.output_col, VectorColumn.from_dense(np.zeros((0, 0))))
+            return
+        column = VectorColumn.from_values(out, column=self.output_col)
+        column.sparse_rows = np.array([isinstance(v, SparseVector) for v in out])
+        frame.set(self.output_col, column)
+
+
+__all__ = ["DCT", "ElementwiseProduct", "Interaction", "Normalizer", "PolynomialExpansion", "VectorSlicer"]
