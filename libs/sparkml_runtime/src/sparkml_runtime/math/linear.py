@@ -1,4 +1,4 @@
-"""Linear-model math: margins over dense or CSR features, Spark's link functions."""
+"""Linear-model math: margins ``X · w + b`` over dense or CSR features, one row or many."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from ..vectors import SparseVector, Vector, VectorColumn
 
 
 def dot(x: Vector, w: np.ndarray) -> float:
-    """``x · w`` summed in x's order, as Spark's BLAS.dot does for sparse x."""
+    """``x · w``; for a sparse x, summed over its entries in order, as Spark's BLAS.dot."""
     if isinstance(x, SparseVector):
         return float(np.dot(x.values, w[x.indices]))
     return float(np.dot(x, w))
@@ -38,40 +38,21 @@ def margin_matrix(features: VectorColumn, coef: np.ndarray, intercept: np.ndarra
     return out
 
 
+def row_margins(x: Vector, coef: np.ndarray, intercept: np.ndarray) -> list[float]:
+    """``W · x + b`` for one feature vector, as a list (one margin per coefficient row)."""
+    m = coef[:, x.indices] @ x.values + intercept if isinstance(x, SparseVector) else coef @ x + intercept
+    return [float(v) for v in m]
+
+
 def sigmoid(m: np.ndarray) -> np.ndarray:
-    """``1 / (1 + e^-m)`` elementwise, as Spark computes it (overflow gives 0, not NaN)."""
+    """``1 / (1 + e^-m)`` elementwise, as the JVM computes it (overflow gives 0, not NaN)."""
     with np.errstate(over="ignore"):
         return 1.0 / (1.0 + np.exp(-m))
 
 
 def sigmoid_scalar(m: float) -> float:
-    """Scalar ``1 / (1 + e^-m)`` (inf-safe, like the JVM's Math.exp)."""
+    """Scalar ``1 / (1 + e^-m)`` (overflow-safe, like the JVM's Math.exp)."""
     try:
         return 1.0 / (1.0 + math.exp(-m))
     except OverflowError:
         return 0.0
-
-
-def spark_softmax(raw: np.ndarray) -> np.ndarray:
-    """Spark's multinomial probability: subtract the row max only when it is positive."""
-    mx = raw.max(axis=1, keepdims=True)
-    out = np.empty_like(raw)
-    inf_rows = np.isposinf(mx[:, 0])
-    with np.errstate(over="ignore", invalid="ignore"):
-        shifted = np.where(mx > 0, raw - mx, raw)
-        e = np.exp(shifted)
-        out[:] = e / e.sum(axis=1, keepdims=True)
-    if inf_rows.any():
-        hot = np.zeros_like(raw[inf_rows])
-        hot[np.arange(hot.shape[0]), raw[inf_rows].argmax(axis=1)] = 1.0
-        out[inf_rows] = hot
-    return out
-
-
-def scaled_argmax(prob: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """Spark's ``probability2prediction`` with thresholds: argmax of p / t (first wins ties)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scaled = prob / thresholds
-    # NaN (0/0) must never win, as in Spark's `scaled > max` loop.
-    scaled = np.where(np.isnan(scaled), -np.inf, scaled)
-    return scaled.argmax(axis=1).astype(np.float64)

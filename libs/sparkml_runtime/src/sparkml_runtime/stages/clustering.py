@@ -1,0 +1,88 @@
+"""Clustering models: KMeansModel (euclidean and cosine distance)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import ModelLoadError, UnsupportedStageError
+from ..frame import Field, Frame
+from ..io.data import decode_vector, read_rows
+from ..io.metadata import StageMetadata
+from ..math.clustering import KMeansCenters
+from ..vectors import SparseVector, Vector, to_dense, vector_size
+from .base import Stage, first_true, register, row_vector
+
+
+@register("org.apache.spark.ml.clustering.KMeansModel")
+class KMeans(Stage):
+    """K-means: prediction is the index (an int, as in Spark) of the closest center."""
+
+    def __init__(self, meta: StageMetadata, centers: list[Vector]) -> None:
+        super().__init__(meta)
+        self.features_col = str(meta.get("featuresCol", "features"))
+        self.pred_col = str(meta.get("predictionCol", "prediction"))
+        measure = str(meta.get("distanceMeasure", "euclidean"))
+        if not centers:
+            raise ModelLoadError(f"{meta.path}: the saved KMeansModel has no cluster centers")
+        sizes = {vector_size(c) for c in centers}
+        if len(sizes) != 1:
+            raise ModelLoadError(f"{meta.path}: cluster centers have different sizes {sorted(sizes)}")
+        dense = np.vstack([to_dense(c) for c in centers])
+        is_dense = np.array([not isinstance(c, SparseVector) for c in centers])
+        try:
+            self.centers = KMeansCenters(dense, is_dense, measure)
+        except ValueError as exc:
+            raise UnsupportedStageError(meta.class_name, meta.uid, str(exc)) from None
+        self.num_features = dense.shape[1]
+        self.cosine = measure == "cosine"
+
+    @classmethod
+    def load(cls, meta: StageMetadata) -> KMeans:
+        rows = read_rows(meta.path)
+        if rows and "clusterCenters" in rows[0]:  # Spark 1.6: one row holding every center
+            return cls(meta, [decode_vector(c) for c in rows[0]["clusterCenters"]])
+        try:
+            rows.sort(key=lambda r: int(r["clusterIdx"]))
+            return cls(meta, [decode_vector(r["clusterCenter"]) for r in rows])
+        except KeyError as exc:
+            raise ModelLoadError(f"{meta.path}/data has no {exc} column: not a KMeansModel layout") from None
+
+    def input_fields(self) -> list[Field]:
+        return [Field(self.features_col, "vector", nullable=False)]
+
+    def output_fields(self) -> list[Field]:
+        return [Field(self.pred_col, "int", nullable=False)]
+
+    def _zero_norm(self, row: int | None) -> Exception:
+        return self.invalid(
+            "cosine distance is not defined for a zero-length feature vector", column=self.features_col, row=row
+        )
+
+    def transform_batch(self, frame: Frame) -> None:
+        x = frame.vectors(self.features_col, self.name)
+        if len(x) and x.size != self.num_features:
+            raise self.invalid(
+                f"features have size {x.size}, the model expects {self.num_features}", column=self.features_col, row=0
+            )
+        points = x.to_dense()
+        norms = np.sqrt((points * points).sum(axis=1))
+        if self.cosine and (norms == 0).any():
+            raise self._zero_norm(first_true(norms == 0))
+        dist = self.centers.distances(points, norms, ~x.sparse_rows)
+        frame.set(self.pred_col, self.centers.closest(dist, norms))
+
+    def transform_row(self, row: dict[str, Any]) -> None:
+        x = row_vector(self, row, self.features_col)
+        if vector_size(x) != self.num_features:
+            raise self.invalid(
+                f"features have size {vector_size(x)}, the model expects {self.num_features}",
+                column=self.features_col,
+            )
+        point = to_dense(x)[None, :]
+        norm = np.sqrt((point * point).sum(axis=1))
+        if self.cosine and norm[0] == 0:
+            raise self._zero_norm(None)
+        dist = self.centers.distances(point, norm, np.array([not isinstance(x, SparseVector)]))
+        row[self.pred_col] = self.centers.closest_row(dist[0].tolist(), float(norm[0]))
