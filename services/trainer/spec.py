@@ -138,10 +138,15 @@ class TrainSpec:
 
 
 def fitted_class_name(stage_name: str) -> list[str]:
-    """The Spark class names a fitted stage of this allow-list entry may have (for runtime support checks)."""
+    """The Spark class names a fitted stage of this allow-list entry may have (for runtime support checks).
+
+    Spark names a fitted ``XClassifier`` ``XClassificationModel`` and ``XRegressor``
+    ``XRegressionModel``; every other estimator ``X`` gives ``XModel``.
+    """
     cls = ALLOWED_STAGES[stage_name]
     package = cls.__module__.replace("pyspark.ml", "org.apache.spark.ml")
-    return [f"{package}.{stage_name}", f"{package}.{stage_name}Model"]
+    base = re.sub(r"Classifier$", "Classification", re.sub(r"Regressor$", "Regression", stage_name))
+    return [f"{package}.{stage_name}", f"{package}.{base}Model"]
 
 
 def parse_json_object(text: str, what: str) -> dict[str, Any]:

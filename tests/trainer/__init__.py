@@ -1,0 +1,1 @@
+"""Tests of the trainer service (mirrors services/trainer)."""

@@ -1,0 +1,112 @@
+"""Spec validation: allow-listed stages, real params, data and evaluation shapes — no Spark, no broker."""
+
+from __future__ import annotations
+
+import pytest
+import sparkml_runtime
+
+from services.trainer.errors import SpecError
+from services.trainer.spec import ALLOWED_STAGES, fitted_class_name, parse_stages, parse_train_spec
+
+from .tutorial import PIPELINE, tutorial_spec
+
+
+def test_tutorial_spec_is_valid_and_typed():
+    spec = parse_train_spec(tutorial_spec())
+    assert spec.model == "tutorial"
+    assert [s.name for s in spec.stages] == ["Tokenizer", "HashingTF", "LogisticRegression"]
+    # The param's own converter ran: maxIter is an int, regParam a float.
+    assert spec.stages[2].params == {"maxIter": 10, "regParam": 0.001}
+    assert isinstance(spec.stages[2].params["regParam"], float)
+    assert spec.data is not None and spec.data.rows is not None and len(spec.data.rows) == 4
+
+
+def test_every_stage_the_runtime_supports_is_allow_listed():
+    allowed = {name for stage in ALLOWED_STAGES for name in fitted_class_name(stage)}
+    missing = [c for c in sparkml_runtime.supported_stages() if c not in allowed and not c.endswith("PipelineModel")]
+    assert not missing, f"runtime stages without an allow-list entry: {missing}"
+
+
+def test_unknown_stage_is_rejected_naming_it_and_suggesting_the_closest():
+    bad = [*PIPELINE[:1], {"stage": "HashingTf", "params": {}}]
+    with pytest.raises(
+        SpecError, match=r"pipeline\[1\]: 'HashingTf' is not an allowed stage\. Did you mean 'HashingTF'\?"
+    ):
+        parse_stages(bad)
+
+
+@pytest.mark.parametrize("stage", ["SQLTransformer", "os.system", "pyspark.ml.feature.Tokenizer", "__import__"])
+def test_stages_outside_the_allow_list_are_rejected(stage):
+    with pytest.raises(SpecError, match="is not an allowed stage"):
+        parse_stages([{"stage": stage, "params": {}}])
+
+
+def test_unknown_param_names_stage_and_param():
+    bad = [{"stage": "LogisticRegression", "params": {"maxIters": 10}}]
+    with pytest.raises(SpecError) as info:
+        parse_stages(bad)
+    message = str(info.value)
+    assert "pipeline[0] (LogisticRegression): unknown param 'maxIters'" in message
+    assert "did you mean 'maxIter'" in message
+
+
+@pytest.mark.parametrize(
+    "params,param",
+    [
+        ({"maxIter": "ten"}, "maxIter"),
+        ({"maxIter": 10.5}, "maxIter"),
+        ({"regParam": True}, "regParam"),
+        ({"fitIntercept": "yes"}, "fitIntercept"),
+        ({"family": 3}, "family"),
+        ({"regParam": None}, "regParam"),
+    ],
+)
+def test_param_of_the_wrong_type_is_rejected_naming_it(params, param):
+    with pytest.raises(SpecError, match=rf"\(LogisticRegression\): param '{param}'"):
+        parse_stages([{"stage": "LogisticRegression", "params": params}])
+
+
+@pytest.mark.parametrize(
+    "spec,fragment",
+    [
+        ({"model": "m"}, "exactly one of 'pipeline'"),
+        (tutorial_spec(function="f"), "exactly one of 'pipeline'"),
+        (tutorial_spec(code="import os"), "unknown field(s) 'code'"),
+        (tutorial_spec(model="../etc"), "'model' must be"),
+        (tutorial_spec(model=""), "'model' must be"),
+        (tutorial_spec(pipeline=[]), "non-empty list"),
+        (tutorial_spec(pipeline=[{"stage": "Tokenizer", "params": {}, "class": "x"}]), "unknown field(s) 'class'"),
+        (tutorial_spec(data={"rows": []}), "non-empty list"),
+        (tutorial_spec(data={"rows": [{}], "path": "/x"}), "exactly one of 'rows', 'path' or 'topic'"),
+        (
+            tutorial_spec(data={"path": "/x", "format": "orc"}),
+            "'data.format' must be one of parquet, csv, json, libsvm",
+        ),
+        (tutorial_spec(data={"topic": "t", "max_records": 0}), "'data.max_records' must be a positive integer"),
+        (tutorial_spec(evaluation={"metric": "auc"}), "'evaluation.metric' must be one of"),
+        (tutorial_spec(evaluation={"metric": "accuracy", "holdout": 1.5}), "'evaluation.holdout' must be a fraction"),
+        (tutorial_spec(evaluation={"metric": "accuracy", "grid": {"Nope.regParam": [0.1]}}), "no stage 'Nope'"),
+        (
+            tutorial_spec(evaluation={"metric": "accuracy", "grid": {"LogisticRegression.regParm": [0.1]}}),
+            "unknown param 'regParm'",
+        ),
+        (tutorial_spec(evaluation={"metric": "accuracy", "grid": {"2.maxIter": ["x"]}}), "param 'maxIter'"),
+    ],
+)
+def test_malformed_specs_say_what_is_wrong(spec, fragment):
+    with pytest.raises(SpecError) as info:
+        parse_train_spec(spec)
+    assert fragment in str(info.value)
+
+
+def test_grid_keys_resolve_to_stage_positions():
+    spec = parse_train_spec(
+        tutorial_spec(evaluation={"metric": "areaUnderROC", "grid": {"LogisticRegression.regParam": [0.1, 1]}})
+    )
+    assert len(spec.grid) == 1
+    assert spec.grid[0].stage_index == 2 and spec.grid[0].values == (0.1, 1.0)
+
+
+def test_function_spec_keeps_params_and_needs_no_pipeline():
+    spec = parse_train_spec({"model": "m", "function": "churn", "params": {"depth": 3}})
+    assert spec.function == "churn" and spec.function_params == {"depth": 3} and spec.stages == ()
