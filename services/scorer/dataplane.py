@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from sparkml_runtime import InvalidInputError, RowFiltered
@@ -24,7 +24,7 @@ from .model_store import LoadedVersion, ModelStore, ResolveError, StoreSnapshot
 log = logging.getLogger(__name__)
 
 
-class ErrorCode(str, Enum):
+class ErrorCode(StrEnum):
     """Error codes of a ``ScoreError`` reply (the Avro enum ``io.spindrift.ErrorCode``)."""
 
     INVALID_INPUT = "INVALID_INPUT"
@@ -141,14 +141,14 @@ class DataPlane:
             results = loaded.pipeline.transform_rows(all_rows, errors="return")
         except Exception as exc:  # a runtime bug must fail these requests, not the worker
             log.exception("scoring %s v%s failed for a batch of %d rows", loaded.name, loaded.version, len(all_rows))
-            for pos, call in zip(positions, calls):
+            for pos, call in zip(positions, calls, strict=True):
                 outcomes[pos] = self._error(
                     call, loaded.version, ErrorCode.INTERNAL, f"scoring failed: {type(exc).__name__}: {exc}"
                 )
             return
         metrics.SCORE_SECONDS.labels(loaded.name, version_label).observe(time.perf_counter() - started)
         start = 0
-        for pos, call in zip(positions, calls):
+        for pos, call in zip(positions, calls, strict=True):
             mine = results[start : start + len(call.rows)]
             first_row = start
             start += len(call.rows)

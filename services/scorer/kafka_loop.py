@@ -1,0 +1,176 @@
+"""The at-least-once consume → handle → produce → commit loop both scorer modes share.
+
+A :class:`RecordHandler` turns polled records into items (``decode``) and a batch of items
+into outgoing records (``handle``: replies, enriched events, dead letters). The loop sends
+them, waits until the broker has acknowledged every one, and only then commits the batch's
+offsets. When a send fails, nothing is committed and the consumer seeks back to the batch's
+first offsets, so the batch is handled again (callers de-duplicate by correlation id).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.errors import KafkaError
+from kafka.structs import OffsetAndMetadata
+
+from . import metrics
+from .batcher import MicroBatcher
+
+log = logging.getLogger(__name__)
+
+Item = TypeVar("Item")
+
+# How long one poll blocks while idle; bounds how quickly a stop request is noticed.
+_IDLE_POLL_MS = 100.0
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A record to produce: where, with which key, value and headers."""
+
+    topic: str
+    value: bytes
+    key: bytes | None = None
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+
+class RecordHandler(Protocol[Item]):
+    """What a scorer mode plugs into the loop."""
+
+    def decode(self, record: ConsumerRecord) -> Item:
+        """Turn one polled record into an item; must not raise (undecodable input is an item too)."""
+        ...
+
+    def rows_of(self, item: Item) -> int:
+        """How many rows the item will cost to score (1 for items that are not scored)."""
+        ...
+
+    def handle(self, items: Sequence[Item]) -> list[Outgoing]:
+        """Everything to produce for this batch of items (one data-plane call); must not raise."""
+        ...
+
+
+class _CommitOnRevoke(ConsumerRebalanceListener):
+    """Commit what was handled before partitions move to another scorer, so it does not redo them."""
+
+    def __init__(self, loop: ConsumeProduceLoop[Any]) -> None:
+        self._loop = loop
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        self._loop.commit_sync(revoked)
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        log.info("assigned partitions %s", sorted(f"{tp.topic}-{tp.partition}" for tp in assigned))
+
+
+class ConsumeProduceLoop(Generic[Item]):
+    """Runs a handler over a subscribed consumer until ``stop`` is set, then commits and leaves the group."""
+
+    def __init__(
+        self,
+        consumer: KafkaConsumer,
+        producer: KafkaProducer,
+        handler: RecordHandler[Item],
+        *,
+        topics: Sequence[str],
+        batching: bool,
+        max_batch_rows: int,
+        max_wait_ms: float,
+        ack_timeout_s: float = 30.0,
+    ) -> None:
+        self.consumer = consumer
+        self.producer = producer
+        self.handler = handler
+        self.ack_timeout_s = ack_timeout_s
+        self.batches = 0
+        self._handled: dict[TopicPartition, int] = {}  # next offset to commit, per partition
+        self._lock = threading.Lock()
+        self._batcher: MicroBatcher[tuple[ConsumerRecord, Item]] = MicroBatcher(
+            self._fetch,
+            lambda pair: max(1, handler.rows_of(pair[1])),
+            enabled=batching,
+            max_rows=max_batch_rows,
+            max_wait_ms=max_wait_ms,
+        )
+        consumer.subscribe(list(topics), listener=_CommitOnRevoke(self))
+
+    def run(self, stop: threading.Event) -> None:
+        """Consume, handle and commit until ``stop`` is set; the batch in hand is always finished."""
+        try:
+            while not stop.is_set():
+                batch = self._batcher.next_batch(_IDLE_POLL_MS)
+                if batch:
+                    self._process(batch)
+        finally:
+            self.commit_sync()
+            self.consumer.close()  # leaves the group at once instead of after the session timeout
+            self.producer.close(timeout=self.ack_timeout_s)
+
+    def _fetch(self, timeout_ms: float, max_records: int) -> list[tuple[ConsumerRecord, Item]]:
+        polled = self.consumer.poll(timeout_ms=max(0, int(timeout_ms)), max_records=max_records)
+        return [(record, self.handler.decode(record)) for records in polled.values() for record in records]
+
+    def _process(self, batch: list[tuple[ConsumerRecord, Item]]) -> None:
+        self.batches += 1
+        metrics.BATCH_REQUESTS.observe(len(batch))
+        outgoing = self.handler.handle([item for _record, item in batch])
+        futures = []
+        try:
+            for out in outgoing:
+                futures.append(self.producer.send(out.topic, value=out.value, key=out.key, headers=list(out.headers)))
+            for future in futures:
+                future.get(timeout=self.ack_timeout_s)
+        except (KafkaError, OSError) as exc:
+            metrics.REPLY_FAILURES.inc()
+            log.error("the broker did not acknowledge this batch's output (%s); it will be handled again", exc)
+            self._rewind(batch)
+            time.sleep(0.5)  # back off: the broker is struggling and retrying at once would spin
+            return
+        nexts: dict[TopicPartition, int] = {}
+        for record, _item in batch:
+            nexts[TopicPartition(record.topic, record.partition)] = record.offset + 1
+        with self._lock:
+            self._handled.update(nexts)
+        # Async is safe: every reply of this batch is already acknowledged, and commits stay ordered.
+        self.consumer.commit_async({tp: OffsetAndMetadata(o, "", -1) for tp, o in nexts.items()}, callback=_log_commit)
+
+    def _rewind(self, batch: list[tuple[ConsumerRecord, Item]]) -> None:
+        firsts: dict[TopicPartition, int] = {}
+        for record, _item in batch:
+            firsts.setdefault(TopicPartition(record.topic, record.partition), record.offset)
+        for tp, offset in firsts.items():
+            try:
+                self.consumer.seek(tp, offset)
+            except (KafkaError, AssertionError, ValueError) as exc:  # partition moved away: its new owner redoes it
+                log.warning("could not rewind %s to %d: %s", tp, offset, exc)
+
+    def commit_sync(self, partitions: Any = None) -> None:
+        """Commit the handled offsets (of ``partitions`` when given) and wait for the broker."""
+        with self._lock:
+            offsets = {
+                tp: OffsetAndMetadata(o, "", -1)
+                for tp, o in self._handled.items()
+                if partitions is None or tp in set(partitions)
+            }
+            for tp in offsets:
+                self._handled.pop(tp, None)
+        if not offsets:
+            return
+        try:
+            self.consumer.commit(offsets)
+        except (KafkaError, AssertionError) as exc:  # the next owner re-handles them; callers de-duplicate
+            log.warning("could not commit offsets %s: %s", offsets, exc)
+
+
+def _log_commit(offsets: Any, response: Any) -> None:
+    if isinstance(response, Exception):
+        log.warning("offset commit failed (records may be handled twice): %s", response)

@@ -1,0 +1,153 @@
+"""Kafka request/reply adapter: translate records to :class:`ScoreCall` s, make ONE data-plane call, reply.
+
+Requests come from ``score.requests`` (a consumer group shared by every scorer). The reply
+goes to the ``kafka_replyTopic`` header (what Spring's ``ReplyingKafkaTemplate`` sends) or
+else the body's ``reply_topic``; it echoes ``kafka_correlationId`` (else the request id) and
+answers in the request's content type (JSON in, JSON out). A record that cannot be decoded,
+or that names nowhere to reply, goes to the DLQ with Spring's ``kafka_dlt-*`` headers, and
+the records behind it are answered as usual.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kafka.consumer.fetcher import ConsumerRecord
+
+from spindrift import wire
+from spindrift.kafka import headers as kh
+
+from . import metrics
+from .dataplane import DataPlane, ErrorCode, ScoreCall, ScoreOutcome
+from .kafka_loop import Outgoing
+
+log = logging.getLogger(__name__)
+
+
+class UndeliverableRequest(ValueError):
+    """A decodable request that names no reply topic, so its answer could not reach anyone."""
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One polled record: a call to score, or the reason it goes to the DLQ."""
+
+    record: ConsumerRecord
+    call: ScoreCall | None
+    reply_topic: str | None
+    correlation_id: bytes | None
+    json: bool
+    sent_at_ms: int | None = None
+    error: BaseException | None = None
+
+
+def dead_letter(record: ConsumerRecord, error: BaseException, dlq_topic: str) -> Outgoing:
+    """The DLQ record for ``record``: original key and bytes, original headers plus ``kafka_dlt-*``."""
+    metrics.DLQ.labels(type(error).__name__).inc()
+    headers = kh.dlq_headers(
+        error, topic=record.topic, partition=record.partition, offset=record.offset, original=record.headers
+    )
+    return Outgoing(dlq_topic, record.value if record.value is not None else b"", record.key, tuple(headers))
+
+
+class RequestReplyHandler:
+    """The :class:`~services.scorer.kafka_loop.RecordHandler` of the request/reply mode."""
+
+    def __init__(self, plane: DataPlane, dlq_topic: str) -> None:
+        self.plane = plane
+        self.dlq_topic = dlq_topic
+
+    def decode(self, record: ConsumerRecord) -> Incoming:
+        """Decode a ScoreRequest and find where to reply; never raises."""
+        received_at = time.monotonic()
+        headers = record.headers or []
+        is_json = (kh.get_header_str(headers, kh.CONTENT_TYPE) or "").startswith(kh.JSON_CONTENT_TYPE)
+        try:
+            if record.value is None:
+                raise wire.WireError("the record has no value (a tombstone); send a ScoreRequest")
+            _name, body = wire.decode(record.value, headers, expected="ScoreRequest")
+            if not isinstance(body, dict):
+                raise wire.WireError(f"a ScoreRequest must be an object, got {type(body).__name__}")
+            reply_topic = kh.get_header_str(headers, kh.REPLY_TOPIC) or body.get("reply_topic")
+            if not reply_topic:
+                raise UndeliverableRequest(
+                    f"request {body.get('request_id')!r} names no reply topic; set the {kh.REPLY_TOPIC} header "
+                    "or the reply_topic field"
+                )
+        except (wire.WireError, UndeliverableRequest) as exc:
+            return Incoming(record, None, None, None, is_json, error=exc)
+        # From here on the caller can be answered: shape problems become INVALID_INPUT replies.
+        request_id = body.get("request_id") or kh.get_header_str(headers, kh.CORRELATION_ID)
+        request_id = str(request_id or f"{record.topic}-{record.partition}@{record.offset}")
+        version = body.get("version")
+        rows: Any = body.get("rows")
+        call = ScoreCall(
+            request_id=request_id,
+            model=str(body.get("model") or ""),
+            rows=rows if rows is not None else [],
+            version=None if version is None else str(version),
+            received_at=received_at,
+        )
+        correlation = kh.get_header(headers, kh.CORRELATION_ID) or request_id.encode()
+        sent_at = body.get("sent_at_ms")
+        return Incoming(record, call, str(reply_topic), correlation, is_json, sent_at if isinstance(sent_at, int) else None)
+
+    def rows_of(self, item: Incoming) -> int:
+        """Rows the request will cost (1 for a dead letter)."""
+        return _row_count(item.call) if item.call is not None else 1
+
+    def handle(self, items: Sequence[Incoming]) -> list[Outgoing]:
+        """Score every decodable request in one data-plane call; replies and dead letters to produce."""
+        calls = [item.call for item in items if item.call is not None]
+        outcomes = iter(self.plane.score(calls)) if calls else iter(())
+        metrics.BATCH_ROWS.observe(sum(_row_count(c) for c in calls))
+        out: list[Outgoing] = []
+        for item in items:
+            if item.call is None:
+                assert item.error is not None
+                log.warning(
+                    "dead-lettering %s-%d@%d: %s", item.record.topic, item.record.partition, item.record.offset, item.error
+                )
+                out.append(dead_letter(item.record, item.error, self.dlq_topic))
+            else:
+                out.append(self._reply(item, next(outcomes)))
+            if item.sent_at_ms is not None:
+                metrics.REQUEST_AGE_SECONDS.observe(max(0.0, time.time() - item.sent_at_ms / 1000.0))
+        return out
+
+    def _reply(self, item: Incoming, outcome: ScoreOutcome) -> Outgoing:
+        assert item.reply_topic is not None and item.correlation_id is not None
+        headers: list[tuple[str, bytes]] = [(kh.CORRELATION_ID, item.correlation_id)]
+        if item.json:
+            headers.append((kh.CONTENT_TYPE, kh.JSON_CONTENT_TYPE.encode()))
+        return Outgoing(item.reply_topic, self._encode(outcome, item.json), item.correlation_id, tuple(headers))
+
+    def _encode(self, outcome: ScoreOutcome, as_json: bool) -> bytes:
+        record = outcome.to_record()
+        try:
+            return _encode_reply(record, as_json)
+        except Exception as exc:  # an output value the schema cannot carry must still get an answer
+            log.exception("could not encode the reply to %s", outcome.request_id)
+            failed = ScoreOutcome(
+                request_id=outcome.request_id,
+                model=outcome.model,
+                version=outcome.version,
+                scorer=outcome.scorer,
+                latency_ms=outcome.latency_ms,
+                error_code=ErrorCode.INTERNAL,
+                error_message=f"the scored rows could not be encoded as a ScoreReply: {exc}",
+            )
+            return _encode_reply(failed.to_record(), as_json)
+
+
+def _row_count(call: ScoreCall) -> int:
+    """Rows in a call, counting a malformed ``rows`` value (to be rejected later) as one."""
+    return len(call.rows) if isinstance(call.rows, list) else 1
+
+
+def _encode_reply(record: dict[str, Any], as_json: bool) -> bytes:
+    return wire.encode_json("ScoreReply", record) if as_json else wire.encode("ScoreReply", record)
