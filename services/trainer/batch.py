@@ -15,6 +15,7 @@ arrays for json, and as JSON text for csv (which has no array type); parquet kee
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 
 OUTPUT_FORMATS = ("parquet", "csv", "json")
 _MODES = {"error": "errorifexists", "overwrite": "overwrite"}
+_WRITE: dict[str, dict[str, str]] = {"parquet": {}, "json": {}, "csv": {"header": "true"}}
+_READ_BACK = _WRITE
 _FIELDS = {"model", "version", "data", "output"}
 _OUTPUT_FIELDS = {"path", "format", "mode", "columns"}
 
@@ -95,13 +98,8 @@ class PublishedModels:
     def __init__(self, kafka: KafkaSettings, cache_dir: Path) -> None:
         self._kafka = kafka
         self._cache_dir = cache_dir
-        self._dirs: dict[tuple[str, int], Path] = {}
         self._lock = threading.Lock()
         self._follower: Any = None
-
-    def _on_ready(self, info: Any, model_dir: Path) -> None:
-        with self._lock:
-            self._dirs[(info.name, int(info.version))] = Path(model_dir)
 
     def resolve(self, name: str, ref: str | None, timeout_s: float = 60.0) -> tuple[int, Path]:
         """The version number and unpacked model directory ``ref`` names for ``name``."""
@@ -110,18 +108,22 @@ class PublishedModels:
 
         with self._lock:
             if self._follower is None:
-                self._follower = RegistryFollower(self._kafka, self._cache_dir, on_ready=self._on_ready)
-                self._follower.start()
-        self._follower.wait_caught_up(timeout_s)
+                self._follower = RegistryFollower(self._kafka, self._cache_dir).start()
+        deadline = time.monotonic() + timeout_s
+        if not self._follower.wait_caught_up(timeout_s):
+            raise JobError(f"the model registry could not be read within {timeout_s:.0f}s")
         try:
-            info = self._follower.state.resolve(name, ref)
+            info = self._follower.resolve(name, ref)
         except RegistryError as exc:
             raise SpecError(str(exc)) from None
-        with self._lock:
-            model_dir = self._dirs.get((name, int(info.version)))
-        if model_dir is None:
-            raise JobError(f"{name} version {info.version} is registered but its artifact is not available here")
-        return int(info.version), model_dir
+        # A version published moments ago may still be arriving in chunks.
+        while (model_dir := self._follower.model_dir(name, info.version)) is None:
+            failure = self._follower.failures.get((name, info.version))
+            if failure is not None or time.monotonic() > deadline:
+                why = failure or "its artifact did not arrive in time"
+                raise JobError(f"{name} version {info.version} is registered but cannot be used here: {why}")
+            time.sleep(0.1)  # polling the follower, which installs artifacts on its own thread
+        return int(info.version), Path(model_dir)
 
     def close(self) -> None:
         """Stop the follower thread."""
@@ -142,12 +144,10 @@ def run_score_batch(runner: JobRunner, job_dir: Path) -> JobOutcome:
 
     phases.enter("resolving the model", 0.0, 0.1)
     if ctx.models is None:
-        from .batch import PublishedModels
-
         ctx.models = PublishedModels(ctx.kafka, ctx.work_dir / "models")
     version, model_dir = ctx.models.resolve(spec.model, spec.version)
     try:
-        model = PipelineModel.load(str(_spark_model_dir(model_dir)))
+        model = PipelineModel.load(str(model_dir))
     except Exception as exc:
         raise JobError(f"cannot load {spec.model} version {version} with Spark: {readable_message(exc)}") from None
     runner.check_cancelled()
@@ -167,22 +167,19 @@ def run_score_batch(runner: JobRunner, job_dir: Path) -> JobOutcome:
         scored = scored.select(*spec.columns)
     writable = for_format(scored, spec.output_format)
     try:
-        writable.write.mode(_MODES[spec.mode]).format(spec.output_format).save(output)
+        writable.write.mode(_MODES[spec.mode]).format(spec.output_format).options(**_WRITE[spec.output_format]).save(
+            output
+        )
     except Exception as exc:
         raise DataError(
             f"cannot write {spec.output_format} results to {spec.output_path}: {readable_message(exc)}"
         ) from None
-    rows = ctx.spark.read.format(spec.output_format).load(output).count() if spec.output_format == "parquet" else None
+    rows = ctx.spark.read.format(spec.output_format).options(**_READ_BACK[spec.output_format]).load(output).count()
     return JobOutcome(
         "published",
         f"scored {spec.data.describe()} with {spec.model} version {version}; wrote {spec.output_format} to {output}",
         {"model": spec.model, "version": version, "output": output, "format": spec.output_format, "rows": rows},
     )
-
-
-def _spark_model_dir(unpacked: Path) -> Path:
-    """The saved PipelineModel inside an unpacked artifact (``model/``), or the directory itself."""
-    return unpacked / "model" if (unpacked / "model" / "metadata").is_dir() else unpacked
 
 
 def for_format(frame: DataFrame, fmt: str) -> DataFrame:
