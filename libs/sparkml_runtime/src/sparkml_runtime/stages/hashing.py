@@ -1,4 +1,4 @@
-"""Hashing stages: HashingTF (FeatureHasher is added beside it)."""
+"""Hashing stages: HashingTF and FeatureHasher."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import UnsupportedStageError
 from ..frame import Field, Frame
 from ..io.metadata import StageMetadata
-from ..math.hashing import murmur3_index
+from ..math.hashing import hashed_feature_vectors, murmur3_index
+from ..math.jvm_format import jdk17_double_to_string
 from ..vectors import SparseVector, VectorColumn
 from .base import Stage, register, row_value
+from .numeric_input import user_set
 
 
 @register("org.apache.spark.ml.feature.HashingTF")
@@ -38,12 +41,14 @@ class HashingTF(Stage):
         if not isinstance(terms, (list, tuple)):
             raise self.invalid("expected a list of strings", column=self.input_col, row=row)
         counts: dict[int, float] = {}
+        get = counts.get  # local names: this loop runs once per term on the one-row hot path
         n = self.num_features
+        index = murmur3_index
         for t in terms:
-            if not isinstance(t, str):
+            if type(t) is not str and not isinstance(t, str):
                 raise self.invalid(f"expected a string term, got {type(t).__name__}", column=self.input_col, row=row)
-            i = murmur3_index(t, n)
-            counts[i] = counts.get(i, 0.0) + 1.0
+            i = index(t, n)
+            counts[i] = get(i, 0.0) + 1.0
         if self.binary:
             counts = dict.fromkeys(counts, 1.0)
         return counts
@@ -51,9 +56,8 @@ class HashingTF(Stage):
     def transform_row(self, row: dict[str, Any]) -> None:
         counts = self._counts(row_value(self, row, self.input_col))
         idx = sorted(counts)
-        row[self.output_col] = SparseVector(
-            self.num_features, np.array(idx, dtype=np.int64), np.array([counts[i] for i in idx])
-        )
+        values = np.ones(len(idx)) if self.binary else np.array([counts[i] for i in idx])
+        row[self.output_col] = SparseVector(self.num_features, np.array(idx, dtype=np.int64), values)
 
     def transform_batch(self, frame: Frame) -> None:
         col = frame.raw(self.input_col, self.name)
@@ -72,3 +76,103 @@ class HashingTF(Stage):
                 self.num_features, indptr, np.array(all_idx, dtype=np.int64), np.array(all_val, dtype=np.float64)
             ),
         )
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+
+@register("org.apache.spark.ml.feature.FeatureHasher")
+class FeatureHasher(Stage):
+    """``FeatureHasher``: numbers add their value at ``hash(column)``; strings, booleans and
+    ``categoricalCols`` add 1.0 at ``hash("column=value")``; nulls add nothing.
+
+    Spark decides real vs categorical from the column's SQL type; here the JSON type of each
+    value decides (a number is real unless its column is in ``categoricalCols``). A
+    categorical number prints as the JVM does: an int as ``1``, a float as ``1.0``, so send
+    integer columns as JSON integers.
+    """
+
+    def __init__(self, meta: StageMetadata) -> None:
+        super().__init__(meta)
+        if meta.spark_major == 2 and meta.spark_version.startswith("2.3"):
+            raise UnsupportedStageError(
+                meta.class_name, meta.uid, "Spark 2.3 may hash with the pre-SPARK-23381 murmur3 variant"
+            )
+        self.inputs: list[str] = list(meta.require("inputCols"))
+        self.output_col: str = meta.require("outputCol")
+        self.num_features = int(meta.get("numFeatures", 1 << 18))
+        # Spark reads categoricalCols only when the user set it.
+        self.categorical = (
+            frozenset(meta.get("categoricalCols") or []) if user_set(self, "categoricalCols") else frozenset()
+        )
+        n = self.num_features
+        self.real_index = {c: murmur3_index(c, n) for c in self.inputs}
+        # "col=value" -> index, filled as values are seen (categorical vocabularies are small).
+        self._cat_cache: dict[str, int] = {}
+
+    def input_fields(self) -> list[Field]:
+        # Numbers, strings or booleans; null adds nothing.
+        return [Field(c, "numeric", nullable=True) for c in self.inputs]
+
+    def output_fields(self) -> list[Field]:
+        return [Field(self.output_col, "vector", nullable=False)]
+
+    def _categorical_index(self, column: str, value: Any) -> int:
+        if isinstance(value, str):
+            text = value
+        elif isinstance(value, (bool, np.bool_)):
+            text = "true" if value else "false"
+        elif isinstance(value, (float, np.floating)):
+            text = jdk17_double_to_string(float(value))
+        else:
+            text = str(int(value))
+        key = f"{column}={text}"
+        idx = self._cat_cache.get(key)
+        if idx is None:
+            idx = murmur3_index(key, self.num_features)
+            if len(self._cat_cache) < 1_000_000:
+                self._cat_cache[key] = idx
+        return idx
+
+    def _entry(self, column: str, value: Any, row: int | None) -> tuple[int, float]:
+        """The (index, value) one input value adds."""
+        if _is_number(value) and column not in self.categorical:
+            return self.real_index[column], float(value)
+        if isinstance(value, (str, bool, np.bool_)) or _is_number(value):
+            return self._categorical_index(column, value), 1.0
+        raise self.invalid(
+            f"expected a number, string or boolean, got {type(value).__name__} {value!r}", column=column, row=row
+        )
+
+    def transform_row(self, row: dict[str, Any]) -> None:
+        acc: dict[int, float] = {}
+        for c in self.inputs:
+            v = row_value(self, row, c)
+            if v is None:
+                continue
+            idx, val = self._entry(c, v, None)
+            # Spark's changeValue: the first value is stored as is, later ones are added in column order.
+            acc[idx] = acc[idx] + val if idx in acc else val
+        idx_sorted = sorted(acc)
+        row[self.output_col] = SparseVector(
+            self.num_features, np.array(idx_sorted, dtype=np.int64), np.array([acc[i] for i in idx_sorted])
+        )
+
+    def transform_batch(self, frame: Frame) -> None:
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[float] = []
+        for c in self.inputs:
+            col = frame.raw(c, self.name)
+            for r, v in enumerate(col):
+                if v is None:
+                    continue
+                idx, val = self._entry(c, v, r)
+                rows.append(r)
+                cols.append(idx)
+                vals.append(val)
+        indptr, indices, values = hashed_feature_vectors(
+            frame.n, np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64), np.array(vals, dtype=np.float64)
+        )
+        frame.set(self.output_col, VectorColumn.from_csr(self.num_features, indptr, indices, values))

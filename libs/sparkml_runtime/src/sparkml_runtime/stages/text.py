@@ -1,13 +1,26 @@
-"""Text stages: Tokenizer (more text stages are added beside it)."""
+"""Text stages: Tokenizer, RegexTokenizer, StopWordsRemover, NGram."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from ..errors import UnsupportedStageError
 from ..frame import Field, Frame
 from ..io.metadata import StageMetadata
+from ..math.text import (
+    NonBmpEmptyMatch,
+    UntranslatableRegex,
+    compile_java_regex,
+    java_find_all,
+    java_lower_locale,
+    java_split,
+    locale_language,
+    ngrams,
+    utf16_length,
+)
 from .base import Stage, register, row_value
+from .in_out_columns import in_out_columns
 
 # Java's \s is ASCII whitespace only: space, \t, \n, \x0B, \f, \r.
 _JAVA_WS = re.compile(r"[ \t\n\x0b\f\r]")
@@ -55,3 +68,145 @@ class Tokenizer(Stage):
 
     def transform_row(self, row: dict[str, Any]) -> None:
         row[self.output_col] = self._tokens(row_value(self, row, self.input_col))
+
+
+def _describe(value: Any) -> str:
+    return "null" if value is None else f"{type(value).__name__} {value!r}"
+
+
+@register("org.apache.spark.ml.feature.RegexTokenizer")
+class RegexTokenizer(Stage):
+    """``RegexTokenizer``: Java-regex split (``gaps``) or match, then drop short tokens.
+
+    The Java pattern is translated to Python's ``re`` at load; a construct without a
+    faithful translation fails the load with UnsupportedStageError.
+    """
+
+    def __init__(self, meta: StageMetadata) -> None:
+        super().__init__(meta)
+        self.input_col: str = meta.require("inputCol")
+        self.output_col: str = meta.require("outputCol")
+        self.pattern: str = meta.get("pattern", "\\s+")
+        self.gaps = bool(meta.get("gaps", True))
+        self.min_length = int(meta.get("minTokenLength", 1))
+        self.lowercase = bool(meta.get("toLowercase", True))
+        try:
+            self.regex = compile_java_regex(self.pattern)
+        except UntranslatableRegex as exc:
+            raise UnsupportedStageError(meta.class_name, meta.uid, str(exc)) from None
+
+    def input_fields(self) -> list[Field]:
+        return [Field(self.input_col, "string", nullable=False)]
+
+    def output_fields(self) -> list[Field]:
+        return [Field(self.output_col, "array<string>", nullable=False)]
+
+    def _tokens(self, text: Any, row: int | None = None) -> list[str]:
+        if not isinstance(text, str):
+            raise self.invalid(f"expected a string, got {_describe(text)}", column=self.input_col, row=row)
+        if self.lowercase:
+            text = java_lower(text)
+        try:
+            if self.gaps:
+                tokens = java_split(self.regex, text)
+            else:
+                tokens = java_find_all(self.regex, text, keep_empty=self.min_length < 1)
+        except NonBmpEmptyMatch as exc:
+            raise self.invalid(
+                f"pattern {self.pattern!r} {exc}; Java would split that character into UTF-16 halves",
+                column=self.input_col,
+                row=row,
+            ) from None
+        n = self.min_length
+        if n <= 1:
+            # Every non-empty token is long enough; only "" can be too short.
+            return tokens if n < 1 else [t for t in tokens if t]
+        return [t for t in tokens if utf16_length(t) >= n]
+
+    def transform_batch(self, frame: Frame) -> None:
+        col = frame.raw(self.input_col, self.name)
+        frame.set(self.output_col, [self._tokens(t, i) for i, t in enumerate(col)])
+
+    def transform_row(self, row: dict[str, Any]) -> None:
+        row[self.output_col] = self._tokens(row_value(self, row, self.input_col))
+
+
+def _string_list(stage: Stage, value: Any, column: str, row: int | None) -> list[Any]:
+    """An array<string> value: a list whose items are strings or null."""
+    if not isinstance(value, (list, tuple)):
+        raise stage.invalid(f"expected a list of strings, got {_describe(value)}", column=column, row=row)
+    for item in value:
+        if item is not None and not isinstance(item, str):
+            raise stage.invalid(f"expected string items, got {_describe(item)}", column=column, row=row)
+    return list(value)
+
+
+@register("org.apache.spark.ml.feature.StopWordsRemover")
+class StopWordsRemover(Stage):
+    """``StopWordsRemover``: drop the saved stop words, case-folded in the saved locale unless caseSensitive."""
+
+    def __init__(self, meta: StageMetadata) -> None:
+        super().__init__(meta)
+        self.inputs, self.outputs = in_out_columns(self)
+        words = meta.require("stopWords")
+        self.case_sensitive = bool(meta.get("caseSensitive", False))
+        self.language = locale_language(str(meta.get("locale", "en")))
+        if not self.case_sensitive and self.language == "lt":
+            raise UnsupportedStageError(
+                meta.class_name, meta.uid, "Lithuanian lower-casing rules (locale 'lt') are not reproduced"
+            )
+        if self.case_sensitive:
+            self.stop = frozenset(words)
+        else:
+            self.stop = frozenset(java_lower_locale(w, self.language) for w in words)
+
+    def input_fields(self) -> list[Field]:
+        return [Field(c, "array<string>", nullable=False) for c in self.inputs]
+
+    def output_fields(self) -> list[Field]:
+        return [Field(c, "array<string>", nullable=False) for c in self.outputs]
+
+    def _filter(self, terms: list[Any]) -> list[Any]:
+        stop = self.stop
+        if self.case_sensitive:
+            return [t for t in terms if t not in stop]
+        lang = self.language
+        # A null term is never a stop word (Spark's toLower keeps null, which no set holds).
+        return [t for t in terms if t is None or java_lower_locale(t, lang) not in stop]
+
+    def transform_batch(self, frame: Frame) -> None:
+        for src, dst in zip(self.inputs, self.outputs, strict=True):
+            col = frame.raw(src, self.name)
+            frame.set(dst, [self._filter(_string_list(self, v, src, i)) for i, v in enumerate(col)])
+
+    def transform_row(self, row: dict[str, Any]) -> None:
+        for src, dst in zip(self.inputs, self.outputs, strict=True):
+            row[dst] = self._filter(_string_list(self, row_value(self, row, src), src, None))
+
+
+@register("org.apache.spark.ml.feature.NGram")
+class NGram(Stage):
+    """``NGram``: space-joined windows of ``n`` consecutive tokens."""
+
+    def __init__(self, meta: StageMetadata) -> None:
+        super().__init__(meta)
+        self.input_col: str = meta.require("inputCol")
+        self.output_col: str = meta.require("outputCol")
+        self.n = int(meta.get("n", 2))
+        if self.n < 1:
+            raise UnsupportedStageError(meta.class_name, meta.uid, f"n must be >= 1, got {self.n}")
+
+    def input_fields(self) -> list[Field]:
+        return [Field(self.input_col, "array<string>", nullable=False)]
+
+    def output_fields(self) -> list[Field]:
+        return [Field(self.output_col, "array<string>", nullable=False)]
+
+    def transform_batch(self, frame: Frame) -> None:
+        col = frame.raw(self.input_col, self.name)
+        src = self.input_col
+        frame.set(self.output_col, [ngrams(_string_list(self, v, src, i), self.n) for i, v in enumerate(col)])
+
+    def transform_row(self, row: dict[str, Any]) -> None:
+        terms = _string_list(self, row_value(self, row, self.input_col), self.input_col, None)
+        row[self.output_col] = ngrams(terms, self.n)
