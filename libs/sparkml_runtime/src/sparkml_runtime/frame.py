@@ -158,8 +158,20 @@ class Frame:
         return [to_json_value(v) for v in col]
 
 
+# Exact types that are already JSON-ready: checked with one set lookup on the one-row path.
+JSON_PLAIN_TYPES = frozenset({str, float, int, bool, type(None)})
+
+
 def to_json_value(v: Any) -> Any:
     """Convert an internal value (numpy scalar, vector, nested list) to plain JSON types."""
+    t = type(v)
+    if t in JSON_PLAIN_TYPES:
+        return v
+    if t is np.ndarray:
+        return v.tolist()
+    if t is list:
+        # Token lists are the common case: plain items are kept without a recursive call.
+        return [x if type(x) in JSON_PLAIN_TYPES else to_json_value(x) for x in v]
     if v is None or isinstance(v, (str, bool, int, float)):
         return v
     if isinstance(v, np.ndarray):

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, Union
-
+from typing import Any, Literal
 
 from .errors import InvalidInputError, ModelLoadError, RowFiltered, SparkMLRuntimeError, UnsupportedStageError
-from .frame import Field, Frame, to_json_value
+from .frame import JSON_PLAIN_TYPES, Field, Frame, to_json_value
 from .io.metadata import StageMetadata, read_metadata
 from .stages import REGISTRY, Stage
 
@@ -20,7 +19,7 @@ _TUNING_CLASSES = {
 # Below this many rows the per-row path beats building numpy columns.
 _ROW_PATH_MAX = 8
 
-RowResult = Union[dict[str, Any], SparkMLRuntimeError]
+RowResult = dict[str, Any] | SparkMLRuntimeError
 
 
 def _stage_dirs(meta: StageMetadata) -> list[Path]:
@@ -107,7 +106,9 @@ class Pipeline:
                 stage.transform_batch(frame)
             except InvalidInputError as exc:
                 row = int(frame.row_ids[exc.row]) if exc.row is not None and exc.row < frame.n else exc.row
-                raise InvalidInputError(exc.message, column=exc.column, stage=exc.stage or stage.name, row=row) from None
+                raise InvalidInputError(
+                    exc.message, column=exc.column, stage=exc.stage or stage.name, row=row
+                ) from None
         return frame
 
     # --- row path -----------------------------------------------------------------------------
@@ -119,7 +120,8 @@ class Pipeline:
         out = dict(row)
         for stage in self.stages:
             stage.transform_row(out)
-        return {k: to_json_value(v) for k, v in out.items()}
+        plain = JSON_PLAIN_TYPES
+        return {k: v if type(v) in plain else to_json_value(v) for k, v in out.items()}
 
     def transform_rows(
         self, rows: Sequence[Mapping[str, Any]], *, errors: Literal["raise", "return"] = "raise"
@@ -158,7 +160,7 @@ class Pipeline:
                 pass  # isolate the bad rows one by one below
             else:
                 results: list[RowResult] = [RowFiltered("pipeline", None, i) for i in range(len(rows))]
-                for pos, row in zip(frame.row_ids.tolist(), self._frame_rows(frame)):
+                for pos, row in zip(frame.row_ids.tolist(), self._frame_rows(frame), strict=True):
                     results[pos] = row
                 return results
         out: list[RowResult] = []

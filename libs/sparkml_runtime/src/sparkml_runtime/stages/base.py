@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Callable, ClassVar, TypeVar
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
 from ..errors import InvalidInputError, RowFiltered
 from ..frame import Field, Frame
 from ..io.metadata import StageMetadata
+from ..vectors import SparseVector, parse_vector
 
 # Spark class name (e.g. "org.apache.spark.ml.feature.Tokenizer") -> stage class.
 # An explicit dict filled by @register, not reflection: what is supported is what is listed.
@@ -114,8 +116,6 @@ def row_double(stage: Stage, row: dict[str, Any], name: str) -> float:
 
 def row_vector(stage: Stage, row: dict[str, Any], name: str) -> Any:
     """A row's vector (ndarray or SparseVector), parsing lists and sparse dicts."""
-    from ..vectors import SparseVector, parse_vector
-
     v = row_value(stage, row, name)
     if isinstance(v, (np.ndarray, SparseVector)):
         return v

@@ -14,9 +14,12 @@ from ..io.metadata import StageMetadata
 from ..math import classification as cm
 from ..math import glm
 from ..math import linear as lm
-from ..vectors import Vector, VectorColumn, to_dense, vector_size
+from ..vectors import SparseVector, Vector, VectorColumn, to_dense, vector_size
 from .base import Stage, register, row_value, row_vector
 from .classification import Classifier, ProbabilisticClassifier, output_col
+
+# Up to this many non-zeros, a binary logistic regression row is scored with a plain loop.
+_PY_DOT_MAX_NNZ = 32
 
 
 def _first_row(meta: StageMetadata) -> dict[str, Any]:
@@ -87,7 +90,16 @@ class LogisticRegression(ProbabilisticClassifier):
     def raw_row(self, x: Vector) -> list[float]:
         if self.multinomial:
             return lm.row_margins(x, self.coef_matrix, self.intercepts)
-        m = lm.dot(x, self.coef) + self.intercept
+        if type(x) is SparseVector and x.indices.shape[0] <= _PY_DOT_MAX_NNZ:
+            # Spark's BLAS.dot(sparse, dense) sums values[k] * w[indices[k]] in order; for a
+            # few non-zeros a Python loop does exactly that, faster than building numpy temporaries.
+            item = self.coef.item
+            m = 0.0
+            for i, v in zip(x.indices.tolist(), x.values.tolist(), strict=True):
+                m += v * item(i)
+            m += self.intercept
+        else:
+            m = lm.dot(x, self.coef) + self.intercept
         return [-m, m]
 
     # --- probabilities: sigmoid of raw[0] and its complement, or softmax ----------------------
