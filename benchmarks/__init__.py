@@ -1,0 +1,1 @@
+"""Benchmarks that measure Spindrift against Spark in the same run (``make bench``)."""
