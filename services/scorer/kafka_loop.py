@@ -59,14 +59,12 @@ class RecordHandler(Protocol[Item]):
         ...
 
 
-class _CommitOnRevoke(ConsumerRebalanceListener):
-    """Commit what was handled before partitions move to another scorer, so it does not redo them."""
-
-    def __init__(self, loop: ConsumeProduceLoop[Any]) -> None:
-        self._loop = loop
+class _LogAssignments(ConsumerRebalanceListener):
+    """Log partition moves. It commits nothing: kafka-python runs listeners on its IO thread, where a
+    blocking commit is refused; every batch is already committed right after its replies are acknowledged."""
 
     def on_partitions_revoked(self, revoked: Any) -> None:
-        self._loop.commit_sync(revoked)
+        log.info("partitions revoked %s", sorted(f"{tp.topic}-{tp.partition}" for tp in revoked))
 
     def on_partitions_assigned(self, assigned: Any) -> None:
         log.info("assigned partitions %s", sorted(f"{tp.topic}-{tp.partition}" for tp in assigned))
@@ -101,13 +99,18 @@ class ConsumeProduceLoop(Generic[Item]):
             max_rows=max_batch_rows,
             max_wait_ms=max_wait_ms,
         )
-        consumer.subscribe(list(topics), listener=_CommitOnRevoke(self))
+        consumer.subscribe(list(topics), listener=_LogAssignments())
 
     def run(self, stop: threading.Event) -> None:
         """Consume, handle and commit until ``stop`` is set; the batch in hand is always finished."""
         try:
             while not stop.is_set():
-                batch = self._batcher.next_batch(_IDLE_POLL_MS)
+                try:
+                    batch = self._batcher.next_batch(_IDLE_POLL_MS)
+                except KafkaError as exc:  # a rebalance or broker hiccup: keep the worker alive and poll again
+                    log.warning("poll failed (%s); retrying", exc)
+                    stop.wait(0.5)  # back off so a persistent failure does not spin
+                    continue
                 if batch:
                     self._process(batch)
         finally:
@@ -153,16 +156,11 @@ class ConsumeProduceLoop(Generic[Item]):
             except (KafkaError, AssertionError, ValueError) as exc:  # partition moved away: its new owner redoes it
                 log.warning("could not rewind %s to %d: %s", tp, offset, exc)
 
-    def commit_sync(self, partitions: Any = None) -> None:
-        """Commit the handled offsets (of ``partitions`` when given) and wait for the broker."""
+    def commit_sync(self) -> None:
+        """Commit every handled offset and wait for the broker (at shutdown, on the caller's thread)."""
         with self._lock:
-            offsets = {
-                tp: OffsetAndMetadata(o, "", -1)
-                for tp, o in self._handled.items()
-                if partitions is None or tp in set(partitions)
-            }
-            for tp in offsets:
-                self._handled.pop(tp, None)
+            offsets = {tp: OffsetAndMetadata(o, "", -1) for tp, o in self._handled.items()}
+            self._handled.clear()
         if not offsets:
             return
         try:

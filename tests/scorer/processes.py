@@ -1,0 +1,95 @@
+"""Run ``python -m services.scorer`` as a real subprocess and wait on its health endpoint."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+_REPO = Path(__file__).resolve().parents[2]
+_PORT_LINE = re.compile(r"metrics and health on http://127\.0\.0\.1:(\d+)")
+
+
+class ScorerProcess:
+    """One scorer subprocess with its log file; ``wait_ready`` polls /health/ready with a deadline."""
+
+    def __init__(self, name: str, log_dir: Path, env: dict[str, str], args: list[str] | None = None) -> None:
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        full_env = {**os.environ, **env, "SCORER_SCORER_ID": name, "SCORER_METRICS_PORT": "0", "PYTHONUNBUFFERED": "1"}
+        self._log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "services.scorer", *(args or [])],
+            cwd=_REPO,
+            env=full_env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        self.port: int | None = None
+
+    def log_text(self) -> str:
+        """Everything the process has logged so far."""
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        """Wait until the log names the health port and /health/ready answers 200."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"{self.name} exited with {self.proc.returncode}:\n{self.log_text()[-4000:]}")
+            if self.port is None:
+                match = _PORT_LINE.search(self.log_text())
+                self.port = int(match.group(1)) if match else None
+            if self.port is not None and self.http_status("/health/ready") == 200:
+                return
+            time.sleep(0.1)  # polling interval of the readiness probe
+        raise AssertionError(f"{self.name} not ready after {timeout} s:\n{self.log_text()[-4000:]}")
+
+    def http_status(self, path: str) -> int | None:
+        """HTTP status of GET ``path`` on the health port, or None when nothing answers."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=2) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return int(exc.code)
+        except OSError:
+            return None
+
+    def http_text(self, path: str) -> str:
+        """Body of GET ``path`` on the health port."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as response:
+            return str(response.read().decode("utf-8"))
+
+    def kill_9(self) -> None:
+        """SIGKILL: no batch finished, no commit, no group leave."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def terminate(self, timeout: float = 30.0) -> int:
+        """SIGTERM and wait for a graceful exit; returns the exit code (SIGKILL after the timeout)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self._log.close()
+        return int(self.proc.returncode)
+
+    def __repr__(self) -> str:
+        return f"ScorerProcess({self.name}, pid={self.proc.pid}, port={self.port})"
+
+
+def scorer_env(kafka: Any, **scorer: str) -> dict[str, str]:
+    """Environment pointing a scorer at the test broker, with SCORER_* overrides given as keyword names."""
+    env = {"KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers}
+    env.update({f"SCORER_{k.upper()}": v for k, v in scorer.items()})
+    return env

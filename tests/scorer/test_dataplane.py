@@ -1,0 +1,195 @@
+"""The data plane and model store without a broker: real Spark-saved models, real registry state."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client import REGISTRY
+
+from services.scorer.dataplane import DataPlane, ErrorCode, ScoreCall
+from services.scorer.model_store import ModelStore
+from spindrift.registry.state import RegistryState
+from tests.runtime.parity import assert_close
+
+from .conftest import PREDICTION_COLUMNS, TutorialModels, manifest, published_event
+
+pytestmark = pytest.mark.spark
+
+
+class Registry:
+    """A RegistryState fed by hand, standing in for the follower's thread-safe copy."""
+
+    def __init__(self) -> None:
+        self.state = RegistryState()
+        self.lock = threading.Lock()
+
+    def view(self) -> RegistryState:
+        with self.lock:
+            return self.state.copy()
+
+    def apply(self, event: dict[str, Any]) -> None:
+        with self.lock:
+            self.state.apply(event)
+
+
+def publish(registry: Registry, store: ModelStore, name: str, version: int, model_dir: Path, **kw: Any) -> None:
+    meta = manifest(name, version, **kw)
+    registry.apply(published_event(meta))
+    store.add_version(registry.view().get(name, version), model_dir)
+    assert store.wait_idle(30), "loading did not finish"
+
+
+@pytest.fixture()
+def setup(tutorial_models: TutorialModels) -> Any:
+    registry = Registry()
+    store = ModelStore(registry.view)
+    plane = DataPlane(store, "unit-scorer")
+    publish(registry, store, "tutorial", 1, tutorial_models.dirs[1])
+    publish(registry, store, "tutorial", 2, tutorial_models.dirs[2])
+    yield registry, store, plane
+    store.close()
+
+
+def rows(*texts: str, start: int = 0) -> list[dict[str, Any]]:
+    return [{"id": start + i, "text": t} for i, t in enumerate(texts)]
+
+
+def assert_matches_spark(models: TutorialModels, version: int, got: list[dict[str, Any]], sent: list[dict[str, Any]]) -> None:
+    expected = models.spark_outputs(version, sent)
+    assert len(got) == len(expected)
+    for i, (ours, theirs) in enumerate(zip(got, expected, strict=True)):
+        for col in PREDICTION_COLUMNS:
+            assert_close(ours[col], theirs[col], f"v{version} row {i} {col}")
+
+
+def score_calls(model: str, version: str) -> float:
+    value = REGISTRY.get_sample_value("spindrift_scorer_score_seconds_count", {"model": model, "version": version})
+    return value or 0.0
+
+
+def test_batch_is_grouped_per_version_and_matches_spark(setup: Any, tutorial_models: TutorialModels) -> None:
+    _registry, _store, plane = setup
+    a, b, c, d = rows("spark i j k", "l m n"), rows("apache hadoop"), rows("spark hadoop spark", ""), rows("b d")
+    before = score_calls("tutorial", "1"), score_calls("tutorial", "2")
+    replies = plane.score([
+        ScoreCall("a", "tutorial", a, version="1"),
+        ScoreCall("b", "tutorial", b, version="2"),
+        ScoreCall("c", "tutorial", c, version="1"),
+        ScoreCall("d", "tutorial", d),  # no version, no production alias: the latest servable one
+    ])
+    assert [r.request_id for r in replies] == ["a", "b", "c", "d"]
+    assert all(r.ok for r in replies), [r.error_message for r in replies]
+    assert [r.version for r in replies] == [1, 2, 1, 2]
+    assert {r.scorer for r in replies} == {"unit-scorer"}
+    for reply, sent in zip(replies, (a, b, c, d), strict=True):
+        assert reply.rows is not None
+        assert_matches_spark(tutorial_models, reply.version or 0, reply.rows, sent)
+    # One vectorised transform per version, however many requests share it.
+    assert (score_calls("tutorial", "1") - before[0], score_calls("tutorial", "2") - before[1]) == (1.0, 1.0)
+
+
+def test_bad_row_fails_only_its_own_request(setup: Any, tutorial_models: TutorialModels) -> None:
+    _registry, _store, plane = setup
+    good = rows("spark i j k", "l m n")
+    bad = [{"id": 7, "text": "fine"}, {"id": 8, "txt": "typo in the column name"}]
+    replies = plane.score([ScoreCall("good", "tutorial", good, "1"), ScoreCall("bad", "tutorial", bad, "1"),
+                           ScoreCall("good2", "tutorial", good, "1")])
+    assert replies[1].error_code is ErrorCode.INVALID_INPUT
+    message = replies[1].error_message or ""
+    # The row is numbered within its own request, and the column and stage are named.
+    assert "row 1" in message and "'text'" in message and "Tokenizer" in message, message
+    for reply in (replies[0], replies[2]):
+        assert reply.ok and reply.rows is not None
+        assert_matches_spark(tutorial_models, 1, reply.rows, good)
+
+
+@pytest.mark.parametrize(
+    "model,version,code,needle",
+    [
+        ("no-such-model", None, ErrorCode.UNKNOWN_MODEL, "no-such-model"),
+        ("tutorial", "99", ErrorCode.UNKNOWN_VERSION, "99"),
+        ("tutorial", "staging", ErrorCode.UNKNOWN_VERSION, "staging"),
+    ],
+)
+def test_unknown_model_or_version_gets_an_error_reply(setup: Any, model: str, version: str | None,
+                                                     code: ErrorCode, needle: str) -> None:
+    _registry, _store, plane = setup
+    [reply] = plane.score([ScoreCall("x", model, rows("spark"), version)])
+    assert reply.error_code is code
+    assert needle in (reply.error_message or "")
+    record = reply.to_record()
+    assert record["outcome"] == {"code": code.value, "message": reply.error_message}
+
+
+@pytest.mark.parametrize("bad_rows,needle", [([], "empty"), ("text", "list of objects"), ([["spark"]], "row 0")])
+def test_malformed_rows_are_invalid_input(setup: Any, bad_rows: Any, needle: str) -> None:
+    _registry, _store, plane = setup
+    [reply] = plane.score([ScoreCall("x", "tutorial", bad_rows, "1")])
+    assert reply.error_code is ErrorCode.INVALID_INPUT
+    assert needle in (reply.error_message or "")
+
+
+def test_not_servable_and_failed_versions_answer_why(setup: Any, tutorial_models: TutorialModels, tmp_path: Path) -> None:
+    registry, store, plane = setup
+    publish(registry, store, "tutorial", 3, tutorial_models.dirs[1], servable=False, reason="parity check failed")
+    broken = tmp_path / "broken"
+    shutil.copytree(tutorial_models.dirs[1], broken)
+    shutil.rmtree(next((broken / "stages").glob("2_*")) / "data")  # the LR coefficients are gone
+    publish(registry, store, "tutorial", 4, broken)
+    store.refresh()
+    r3, r4, latest = plane.score([
+        ScoreCall("3", "tutorial", rows("spark"), "3"),
+        ScoreCall("4", "tutorial", rows("spark"), "4"),
+        ScoreCall("latest", "tutorial", rows("spark")),
+    ])
+    assert r3.error_code is ErrorCode.MODEL_NOT_SERVABLE and "parity check failed" in (r3.error_message or "")
+    assert r4.error_code is ErrorCode.MODEL_NOT_SERVABLE and "failed to load" in (r4.error_message or "")
+    assert r4.version == 4
+    # The newest version is broken, so "latest" resolves to v4 and says so; the worker did not crash.
+    assert latest.error_code is ErrorCode.MODEL_NOT_SERVABLE
+    assert {v["state"] for v in store.snapshot().versions()} == {"loaded", "failed"}
+
+
+def test_sample_rows_that_fail_mark_the_version_failed(setup: Any, tutorial_models: TutorialModels) -> None:
+    registry, store, plane = setup
+    publish(registry, store, "other", 1, tutorial_models.dirs[1], sample_rows=[{"id": 1, "wrong": "column"}])
+    store.refresh()
+    [reply] = plane.score([ScoreCall("x", "other", rows("spark"))])
+    assert reply.error_code is ErrorCode.MODEL_NOT_SERVABLE
+    assert "missing input column" in (reply.error_message or "")
+
+
+def test_new_version_takes_over_only_once_loaded(setup: Any, tutorial_models: TutorialModels) -> None:
+    registry, store, plane = setup
+    in_flight = store.snapshot()
+    # v3 is published (the follower saw the event) but its artifact is not loaded yet.
+    registry.apply(published_event(manifest("tutorial", 3)))
+    store.refresh()
+    [before] = plane.score([ScoreCall("x", "tutorial", rows("spark"))])
+    assert before.ok and before.version == 2, "requests keep the old version while the new one loads"
+    store.add_version(registry.view().get("tutorial", 3), tutorial_models.dirs[1])
+    assert store.wait_idle(30)
+    [after] = plane.score([ScoreCall("y", "tutorial", rows("spark"))])
+    assert after.ok and after.version == 3
+    # A batch that started earlier still holds the snapshot it started with.
+    assert in_flight.resolve("tutorial", None).version == 2
+
+
+def test_production_alias_and_retirement_change_the_default(setup: Any) -> None:
+    registry, store, plane = setup
+    registry.apply({"model": "tutorial", "version": 1, "type": "PROMOTED", "alias": "production",
+                    "manifest_json": None, "at_ms": 0})
+    store.refresh()
+    assert plane.score([ScoreCall("x", "tutorial", rows("spark"))])[0].version == 1
+    registry.apply({"model": "tutorial", "version": 1, "type": "RETIRED", "alias": None,
+                    "manifest_json": None, "at_ms": 0})
+    store.refresh()
+    default, explicit = plane.score([ScoreCall("x", "tutorial", rows("spark")),
+                                     ScoreCall("y", "tutorial", rows("spark"), "1")])
+    assert default.version == 2
+    assert explicit.error_code is ErrorCode.UNKNOWN_VERSION and "retired" in (explicit.error_message or "")
+    assert ("tutorial", 1) not in store.snapshot().loaded

@@ -1,0 +1,344 @@
+"""Scorer processes on a real broker: sharing, failover, hot swap, DLQ, errors, JSON, stream mode.
+
+Two ``python -m services.scorer`` subprocesses join one consumer group on a test-private
+requests topic (4 partitions). A tutorial model fitted by Spark is published with the
+registry publisher. Expected predictions are Spark's own transform of the same rows.
+Tests run in file order: the kill -9 and SIGTERM tests come last because they end scorers.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kafka import TopicPartition
+
+from spindrift import wire
+from spindrift.client import Prediction, ScoringError, SpindriftClient
+from spindrift.kafka import headers as kh
+from spindrift.kafka.settings import KafkaSettings, make_consumer, make_producer
+from spindrift.kafka.topics import TopicSpec, ensure_topics
+from spindrift.registry.publisher import publish_version
+from tests.runtime.parity import assert_close
+
+from .conftest import TutorialModels, manifest
+from .processes import ScorerProcess, scorer_env
+
+pytestmark = [pytest.mark.kafka, pytest.mark.spark, pytest.mark.slow]
+
+REPLY_TIMEOUT_S = 40.0  # covers a dead scorer's session timeout (6 s) plus a rebalance
+
+
+@dataclass
+class Cluster:
+    kafka: KafkaSettings
+    models: TutorialModels
+    name: str
+    requests_topic: str
+    dlq_topic: str
+    scorers: dict[str, ScorerProcess]
+    client: SpindriftClient
+    env: dict[str, str]
+    log_dir: Path
+
+    def publish(self, version: int) -> None:
+        producer = make_producer(self.kafka)
+        try:
+            publish_version(producer, manifest(self.name, version), self.models.dirs[version])
+        finally:
+            producer.close()
+
+
+@pytest.fixture(scope="module")
+def cluster(kafka_settings: KafkaSettings, tutorial_models: TutorialModels,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    suffix = uuid.uuid4().hex[:8]
+    requests_topic, dlq_topic = f"score.requests.test-{suffix}", f"score.dlq.test-{suffix}"
+    ensure_topics(kafka_settings)  # the registry topics the publisher writes to
+    ensure_topics(kafka_settings, [TopicSpec(requests_topic, 4), TopicSpec(dlq_topic, 1)])
+    log_dir = tmp_path_factory.mktemp("scorer-logs")
+    env = scorer_env(kafka_settings, group_id=f"scorers-{suffix}", requests_topic=requests_topic,
+                     dlq_topic=dlq_topic, session_timeout_ms="6000", max_wait_ms="2")
+    c = Cluster(kafka_settings, tutorial_models, f"tutorial-{suffix}", requests_topic, dlq_topic, {}, None,  # type: ignore[arg-type]
+                env, log_dir)
+    c.publish(1)
+    try:
+        for name in ("scorer-a", "scorer-b"):
+            c.scorers[name] = ScorerProcess(f"{name}-{suffix}", log_dir, env)
+        for proc in c.scorers.values():
+            proc.wait_ready()
+        c.client = SpindriftClient(kafka_settings, requests_topic=requests_topic)
+        yield c
+    finally:
+        if c.client is not None:
+            c.client.close()
+        for proc in c.scorers.values():
+            proc.terminate()
+
+
+def texts_rows(n: int, start: int = 0) -> list[dict[str, Any]]:
+    base = ["spark i j k", "l m n", "spark hadoop spark", "apache hadoop", "b d spark", "hadoop f g"]
+    return [{"id": start + i, "text": base[(start + i) % len(base)]} for i in range(n)]
+
+
+def assert_spark_predictions(c: Cluster, version: int, got: list[dict[str, Any]], sent: list[dict[str, Any]]) -> None:
+    expected = c.models.spark_outputs(version, sent)
+    for i, (ours, theirs) in enumerate(zip(got, expected, strict=True)):
+        for col in ("prediction", "probability", "rawPrediction", "words"):
+            assert_close(ours[col], theirs[col], f"v{version} row {i} {col}")
+
+
+def test_two_scorers_share_partitions_and_answer_like_spark(cluster: Cluster) -> None:
+    sent = [texts_rows(2, start=2 * i) for i in range(40)]
+    futures = [cluster.client.predict_async(cluster.name, rows, timeout=REPLY_TIMEOUT_S) for rows in sent]
+    predictions = [f.result(timeout=REPLY_TIMEOUT_S + 5) for f in futures]
+    answered_by = {p.scorer for p in predictions}
+    assert answered_by == {proc.name for proc in cluster.scorers.values()}, answered_by
+    assert {p.version for p in predictions} == {1}
+    flat_rows = [row for p in predictions for row in p.rows]
+    assert_spark_predictions(cluster, 1, flat_rows, [row for rows in sent for row in rows])
+    metrics = cluster.scorers["scorer-a"].http_text("/metrics")
+    assert f'spindrift_scorer_requests_total{{model="{cluster.name}",outcome="ok",version="1"}}' in metrics
+
+
+def test_unknown_model_and_version_get_error_replies(cluster: Cluster) -> None:
+    with pytest.raises(ScoringError) as unknown_model:
+        cluster.client.predict("no-such-model", [{"text": "spark"}], timeout=REPLY_TIMEOUT_S)
+    assert unknown_model.value.code == "UNKNOWN_MODEL" and "no-such-model" in unknown_model.value.message
+    with pytest.raises(ScoringError) as unknown_version:
+        cluster.client.predict(cluster.name, [{"text": "spark"}], version=42, timeout=REPLY_TIMEOUT_S)
+    assert unknown_version.value.code == "UNKNOWN_VERSION" and "42" in unknown_version.value.message
+
+
+def test_bad_rows_fail_only_their_own_request(cluster: Cluster) -> None:
+    good = texts_rows(3)
+    bad = [{"id": 1, "text": "fine"}, {"id": 2, "text": 12.5}]
+    # Same key → same partition, so both usually land in one batch.
+    futures = [cluster.client.predict_async(cluster.name, rows, key="mixed", timeout=REPLY_TIMEOUT_S)
+               for rows in (good, bad, good)]
+    with pytest.raises(ScoringError) as failed:
+        futures[1].result(timeout=REPLY_TIMEOUT_S + 5)
+    assert failed.value.code == "INVALID_INPUT"
+    assert "row 1" in failed.value.message and "'text'" in failed.value.message, failed.value.message
+    for f in (futures[0], futures[2]):
+        assert_spark_predictions(cluster, 1, f.result(timeout=REPLY_TIMEOUT_S + 5).rows, good)
+
+
+def test_spring_style_json_request_gets_json_reply_with_its_correlation_id(cluster: Cluster) -> None:
+    reply_topic = f"replies.json-{uuid.uuid4().hex[:8]}"
+    ensure_topics(cluster.kafka, [reply_topic])
+    correlation = uuid.uuid4().bytes  # Spring sends opaque bytes and matches them exactly
+    body = {"request_id": "json-1", "model": cluster.name, "rows": [{"id": 0, "text": "spark i j k"}]}
+    producer = make_producer(cluster.kafka)
+    consumer = make_consumer(cluster.kafka)
+    try:
+        tp = TopicPartition(reply_topic, 0)
+        consumer.assign([tp])
+        consumer.seek_to_beginning(tp)
+        producer.send(cluster.requests_topic, value=json.dumps(body).encode(), headers=[
+            (kh.CONTENT_TYPE, b"application/json"), (kh.REPLY_TOPIC, reply_topic.encode()),
+            (kh.CORRELATION_ID, correlation)]).get(timeout=30)
+        record = _first_record(consumer, REPLY_TIMEOUT_S)
+    finally:
+        producer.close()
+        consumer.close()
+    assert kh.get_header(record.headers, kh.CORRELATION_ID) == correlation
+    assert kh.get_header_str(record.headers, kh.CONTENT_TYPE) == "application/json"
+    reply = json.loads(record.value)
+    assert reply["request_id"] == "json-1" and reply["version"] == 1
+    assert_spark_predictions(cluster, 1, reply["outcome"]["rows"], body["rows"])
+
+
+def test_poison_message_goes_to_dlq_and_requests_behind_it_are_answered(cluster: Cluster) -> None:
+    poison = b"\x00\x01 definitely not a ScoreRequest"
+    producer = make_producer(cluster.kafka)
+    try:
+        meta = producer.send(cluster.requests_topic, key=b"poison-key", value=poison).get(timeout=30)
+    finally:
+        producer.close()
+    # Same key → same partition, right behind the poison message.
+    behind = [cluster.client.predict_async(cluster.name, texts_rows(1, i), key="poison-key", timeout=REPLY_TIMEOUT_S)
+              for i in range(5)]
+    assert all(f.result(timeout=REPLY_TIMEOUT_S + 5).version == 1 for f in behind)
+    dead = _find_dlq_record(cluster, lambda r: r.value == poison)
+    assert dead.key == b"poison-key"
+    info = kh.read_dlq_headers(dead.headers)
+    assert (info.topic, info.partition, info.offset) == (cluster.requests_topic, meta.partition, meta.offset)
+    assert info.exception.endswith("WireError") and "C3 01" in info.message, info
+
+
+def test_request_without_reply_topic_is_dead_lettered_not_dropped(cluster: Cluster) -> None:
+    value = wire.encode("ScoreRequest", {"request_id": "nowhere-1", "model": cluster.name, "rows": [{"text": "x"}]})
+    producer = make_producer(cluster.kafka)
+    try:
+        producer.send(cluster.requests_topic, value=value).get(timeout=30)
+    finally:
+        producer.close()
+    dead = _find_dlq_record(cluster, lambda r: r.value == value)
+    info = kh.read_dlq_headers(dead.headers)
+    assert "reply topic" in info.message and info.exception.endswith("UndeliverableRequest")
+
+
+class SteadyLoad:
+    """Sends one request every ``interval`` seconds from a thread until stopped; keeps every future."""
+
+    def __init__(self, cluster: Cluster, interval: float) -> None:
+        self.cluster = cluster
+        self.interval = interval
+        self.sent: list[tuple[list[dict[str, Any]], Future[Prediction]]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> SteadyLoad:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        i = 0
+        while not self._stop.wait(self.interval):
+            rows = texts_rows(1, i)
+            self.sent.append((rows, self.cluster.client.predict_async(self.cluster.name, rows, timeout=REPLY_TIMEOUT_S)))
+            i += 1
+
+    def results(self) -> list[Prediction]:
+        """Every reply, in send order (raises the first error)."""
+        return [f.result(timeout=REPLY_TIMEOUT_S + 5) for _rows, f in self.sent]
+
+    def wait_until(self, condition: Any, timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            done = [f.result() for _r, f in list(self.sent) if f.done() and f.exception() is None]
+            if condition(done):
+                return
+            time.sleep(0.05)  # polling the replies gathered so far
+        raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_new_version_under_load_is_picked_up_without_errors(cluster: Cluster) -> None:
+    scorers = {proc.name for proc in cluster.scorers.values()}
+    with SteadyLoad(cluster, interval=0.02) as load:
+        load.wait_until(lambda done: len(done) >= 20, 30, "replies from v1")
+        cluster.publish(2)
+        load.wait_until(lambda done: {p.scorer for p in done[-40:] if p.version == 2} == scorers
+                        and all(p.version == 2 for p in done[-10:]), 60, "both scorers to answer with v2")
+    predictions = load.results()  # raises if any request got an error reply or timed out
+    versions = [p.version for p in predictions]
+    assert versions[0] == 1 and versions[-1] == 2
+    for scorer in scorers:  # each scorer switches once and never goes back
+        mine = [p.version for p in predictions if p.scorer == scorer]
+        assert mine == sorted(mine), f"{scorer} went back to v1 after v2: {mine}"
+    v2 = [(rows, f.result()) for rows, f in load.sent if f.result().version == 2][:5]
+    assert_spark_predictions(cluster, 2, [p.rows[0] for _r, p in v2], [r[0] for r, _p in v2])
+
+
+def test_kill_9_under_load_loses_no_request(cluster: Cluster) -> None:
+    victim = cluster.scorers["scorer-a"]
+    survivor = cluster.scorers["scorer-b"]
+    duplicates_before = cluster.client.duplicate_replies
+    with SteadyLoad(cluster, interval=0.02) as load:
+        load.wait_until(lambda done: {p.scorer for p in done} >= {victim.name}, 30, "the victim to answer")
+        victim.kill_9()
+        killed_at = len(load.sent)
+        load.wait_until(lambda done: len(done) >= killed_at + 100, 60, "100 replies after the kill")
+    predictions = load.results()  # every request answered, none lost (a timeout would raise here)
+    assert len(predictions) == len(load.sent) >= killed_at + 100
+    assert all(p.rows and p.version == 2 for p in predictions)
+    assert {p.scorer for p in predictions[killed_at + 50:]} == {survivor.name}
+    # Re-deliveries, if any, were absorbed by correlation id rather than surfacing twice.
+    assert cluster.client.duplicate_replies >= duplicates_before
+
+
+def test_sigterm_finishes_commits_and_leaves_the_group(cluster: Cluster) -> None:
+    survivor = cluster.scorers["scorer-b"]
+    assert cluster.client.predict(cluster.name, texts_rows(1), timeout=REPLY_TIMEOUT_S).scorer == survivor.name
+    started = time.monotonic()
+    assert survivor.terminate(timeout=30) == 0
+    assert time.monotonic() - started < 30
+    assert "stopped" in survivor.log_text()
+
+
+def test_stream_mode_enriches_events_and_dead_letters_bad_ones(cluster: Cluster) -> None:
+    suffix = uuid.uuid4().hex[:8]
+    in_topic, out_topic = f"events.in-{suffix}", f"events.out-{suffix}"
+    ensure_topics(cluster.kafka, [in_topic, out_topic])
+    stream = ScorerProcess(f"stream-{suffix}", cluster.log_dir, cluster.env,
+                           ["--stream", f"{in_topic}:{out_topic}", "--model", cluster.name, "--version", "1"])
+    try:
+        stream.wait_ready()
+        events = texts_rows(6)
+        producer = make_producer(cluster.kafka)
+        try:
+            for i, event in enumerate(events[:3]):
+                producer.send(in_topic, key=f"k{i}".encode(), value=json.dumps(event).encode())
+            producer.send(in_topic, key=b"bad", value=b"{this is not json")
+            for i, event in enumerate(events[3:], start=3):
+                producer.send(in_topic, key=f"k{i}".encode(), value=json.dumps(event).encode(),
+                              headers=[(kh.CONTENT_TYPE, b"application/json")])
+            producer.flush(timeout=30)
+        finally:
+            producer.close()
+        consumer = make_consumer(cluster.kafka)
+        try:
+            tp = TopicPartition(out_topic, 0)
+            consumer.assign([tp])
+            consumer.seek_to_beginning(tp)
+            out = _records(consumer, len(events), REPLY_TIMEOUT_S)
+        finally:
+            consumer.close()
+        enriched = [json.loads(r.value) for r in out]
+        assert [r.key for r in out] == [f"k{i}".encode() for i in range(len(events))]
+        assert {kh.get_header_str(r.headers, "spindrift-model-version") for r in out} == {"1"}
+        assert [(e["id"], e["text"]) for e in enriched] == [(e["id"], e["text"]) for e in events]
+        expected = cluster.models.spark_outputs(1, events)
+        for ours, theirs in zip(enriched, expected, strict=True):
+            assert set(ours) == {"id", "text", "rawPrediction", "probability", "prediction"}, ours.keys()
+            for col in ("rawPrediction", "probability", "prediction"):
+                assert_close(ours[col], theirs[col], col)
+        dead = _find_dlq_record(cluster, lambda r: r.value == b"{this is not json")
+        assert kh.read_dlq_headers(dead.headers).topic == in_topic
+    finally:
+        assert stream.terminate() == 0
+
+
+# --- helpers ----------------------------------------------------------------------------
+def _records(consumer: Any, n: int, timeout: float) -> list[Any]:
+    out: list[Any] = []
+    deadline = time.monotonic() + timeout
+    while len(out) < n and time.monotonic() < deadline:
+        for records in consumer.poll(timeout_ms=200).values():
+            out.extend(records)
+    assert len(out) >= n, f"only {len(out)} of {n} records arrived within {timeout} s"
+    return out
+
+
+def _first_record(consumer: Any, timeout: float) -> Any:
+    return _records(consumer, 1, timeout)[0]
+
+
+def _find_dlq_record(cluster: Cluster, match: Any, timeout: float = REPLY_TIMEOUT_S) -> Any:
+    consumer = make_consumer(cluster.kafka)
+    try:
+        tp = TopicPartition(cluster.dlq_topic, 0)
+        consumer.assign([tp])
+        consumer.seek_to_beginning(tp)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=200).values():
+                for record in records:
+                    if match(record):
+                        return record
+    finally:
+        consumer.close()
+    raise AssertionError(f"no matching record on {cluster.dlq_topic} within {timeout} s")
