@@ -155,7 +155,8 @@ class Frame:
             return col.to_json()
         if isinstance(col, np.ndarray) and col.dtype.kind in "fiub":
             return col.tolist()
-        return [to_json_value(v) for v in col]
+        plain = JSON_PLAIN_TYPES
+        return [v if type(v) in plain else to_json_value(v) for v in col]
 
 
 # Exact types that are already JSON-ready: checked with one set lookup on the one-row path.

@@ -246,4 +246,20 @@ class VectorColumn:
 
     def to_json(self) -> list[Any]:
         """JSON-ready rows: lists of floats, or sparse dicts where Spark shows sparse."""
-        return [vector_to_json(self.row(i)) for i in range(len(self))]
+        # Convert the whole arrays to Python lists once and slice them, rather than
+        # building one numpy vector per row: this is most of transform_rows' output cost.
+        flags = self.sparse_rows.tolist()
+        if self.dense is not None:
+            rows = self.dense.tolist()
+            if any(flags):
+                for i in np.flatnonzero(self.sparse_rows).tolist():
+                    rows[i] = vector_to_json(to_sparse(self.dense[i]))
+            return rows
+        ptr, idx, val = self.indptr.tolist(), self.indices.tolist(), self.values.tolist()
+        size = self.size
+        return [
+            {"size": size, "indices": idx[ptr[i] : ptr[i + 1]], "values": val[ptr[i] : ptr[i + 1]]}
+            if flags[i]
+            else vector_to_json(self.row(i))
+            for i in range(len(flags))
+        ]

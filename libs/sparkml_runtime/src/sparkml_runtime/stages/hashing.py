@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -61,21 +62,36 @@ class HashingTF(Stage):
 
     def transform_batch(self, frame: Frame) -> None:
         col = frame.raw(self.input_col, self.name)
-        indptr = np.zeros(len(col) + 1, dtype=np.int64)
-        all_idx: list[int] = []
-        all_val: list[float] = []
+        n_rows = len(col)
         for r, terms in enumerate(col):
-            counts = self._counts(terms, r)
-            idx = sorted(counts)
-            all_idx.extend(idx)
-            all_val.extend(counts[i] for i in idx)
-            indptr[r + 1] = len(all_idx)
-        frame.set(
-            self.output_col,
-            VectorColumn.from_csr(
-                self.num_features, indptr, np.array(all_idx, dtype=np.int64), np.array(all_val, dtype=np.float64)
-            ),
-        )
+            if type(terms) is not list and not isinstance(terms, (list, tuple)):
+                raise self.invalid("expected a list of strings", column=self.input_col, row=r)
+        lengths = np.fromiter(map(len, col), dtype=np.int64, count=n_rows)
+        flat = list(chain.from_iterable(col))
+        # Hash each distinct term once: a batch repeats a vocabulary far smaller than its tokens.
+        n = self.num_features
+        try:
+            distinct = set(flat)
+        except TypeError:  # an unhashable term, e.g. a nested list
+            distinct = set()
+            self._raise_bad_term(col)
+        if not all(type(t) is str for t in distinct):
+            self._raise_bad_term(col)
+        index_of = {t: murmur3_index(t, n) for t in distinct}
+        cols = np.fromiter(map(index_of.__getitem__, flat), dtype=np.int64, count=len(flat))
+        rows = np.repeat(np.arange(n_rows, dtype=np.int64), lengths)
+        # Counting equal (row, index) pairs gives the term frequencies, rows sorted by index.
+        indptr, indices, values = hashed_feature_vectors(n_rows, rows, cols, np.ones(len(flat)))
+        if self.binary:
+            values = np.ones_like(values)
+        frame.set(self.output_col, VectorColumn.from_csr(n, indptr, indices, values))
+
+    def _raise_bad_term(self, col: Any) -> None:
+        """Raise the error for the first row holding a term that is not a string."""
+        for r, terms in enumerate(col):
+            for t in terms:
+                if not isinstance(t, str):
+                    raise self.invalid(f"expected a string term, got {type(t).__name__}", column=self.input_col, row=r)
 
 
 def _is_number(v: Any) -> bool:

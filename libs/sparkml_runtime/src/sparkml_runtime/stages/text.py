@@ -28,7 +28,9 @@ _JAVA_WS = re.compile(r"[ \t\n\x0b\f\r]")
 
 def java_split_whitespace(text: str) -> list[str]:
     """Java's ``text.split("\\s")``: runs give empty tokens, trailing empties dropped."""
-    parts = _JAVA_WS.split(text)
+    # A printable string holds no \t \n \x0B \f \r, so its only Java \s is " ": str.split
+    # gives the same parts several times faster than the regex.
+    parts = text.split(" ") if text.isprintable() else _JAVA_WS.split(text)
     if len(parts) == 1:
         return parts  # no match: Java returns the input itself, even when it is ""
     while parts and parts[-1] == "":
@@ -64,7 +66,11 @@ class Tokenizer(Stage):
 
     def transform_batch(self, frame: Frame) -> None:
         col = frame.raw(self.input_col, self.name)
-        frame.set(self.output_col, [self._tokens(t, i) for i, t in enumerate(col)])
+        split, lower = java_split_whitespace, java_lower
+        # Plain strings skip the checking method call; anything else goes through _tokens.
+        frame.set(
+            self.output_col, [split(lower(t)) if type(t) is str else self._tokens(t, i) for i, t in enumerate(col)]
+        )
 
     def transform_row(self, row: dict[str, Any]) -> None:
         row[self.output_col] = self._tokens(row_value(self, row, self.input_col))
