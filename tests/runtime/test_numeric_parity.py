@@ -164,29 +164,33 @@ def test_binarizer_doubles_and_vectors_match_spark(spark, tmp_path):
     from pyspark.sql.types import DoubleType, StructField, StructType
 
     dense = [0.5, 0.6, -1.0, NAN, 0.0, 2.0]
+    # "u" has size 5: two ones are sparse under Spark <= 4.0's `compressed` and dense since 4.1.
     rows = [
-        {"d": 0.5, "v": dense},
-        {"d": 0.6, "v": {"size": 6, "indices": [0, 3], "values": [0.7, NAN]}},
-        {"d": -1.0, "v": {"size": 6, "indices": [1, 2, 4], "values": [-0.6, -0.5, 3.0]}},
-        {"d": NAN, "v": [0.0] * 6},
-        {"d": None, "v": {"size": 6, "indices": [], "values": []}},
-        {"d": -0.5, "v": [1.0, 1.0, 1.0, -1.0, 1.0, 1.0]},
+        {"d": 0.5, "v": dense, "u": [1.0, 1.0, 0.0, 0.0, 0.0]},
+        {"d": 0.6, "v": {"size": 6, "indices": [0, 3], "values": [0.7, NAN]}, "u": [1.0, 0.0, 0.0, 0.0, 0.0]},
+        {"d": -1.0, "v": {"size": 6, "indices": [1, 2, 4], "values": [-0.6, -0.5, 3.0]}, "u": [0.0] * 5},
+        {"d": NAN, "v": [0.0] * 6, "u": [2.0, 2.0, 2.0, 0.0, 0.0]},
+        {"d": None, "v": {"size": 6, "indices": [], "values": []}, "u": [1.0, 1.0, 0.0, 0.0, 0.0]},
+        {"d": -0.5, "v": [1.0, 1.0, 1.0, -1.0, 1.0, 1.0], "u": [0.0, 0.0, 0.0, 9.0, 9.0]},
     ]
 
     def to_spark(v: Any) -> Any:
         return Vectors.sparse(v["size"], v["indices"], v["values"]) if isinstance(v, dict) else Vectors.dense(v)
 
-    schema = StructType([StructField("d", DoubleType(), True), StructField("v", VectorUDT(), True)])
-    df = spark.createDataFrame([(r["d"], to_spark(r["v"])) for r in rows], schema)
+    schema = StructType(
+        [StructField("d", DoubleType(), True), StructField("v", VectorUDT(), True), StructField("u", VectorUDT(), True)]
+    )
+    df = spark.createDataFrame([(r["d"], to_spark(r["v"]), to_spark(r["u"])) for r in rows], schema)
     stages = [
         Binarizer(inputCols=["d", "v"], outputCols=["d_bin", "v_bin"], thresholds=[0.5, 0.5]),
         Binarizer(inputCol="v", outputCol="v_neg", threshold=-0.5),  # starts from ones: NaN stays 1.0
         Binarizer(inputCol="d", outputCol="d_neg", threshold=-0.5),
         Binarizer(inputCols=["d"], outputCols=["d_default"]),  # threshold's default 0.0 for all columns
+        Binarizer(inputCol="u", outputCol="u_bin", threshold=0.5),
     ]
     model = Pipeline(stages=stages).fit(df)
     big = rows * 2
-    df_big = spark.createDataFrame([(r["d"], to_spark(r["v"])) for r in big], schema)
+    df_big = spark.createDataFrame([(r["d"], to_spark(r["v"]), to_spark(r["u"])) for r in big], schema)
     pipeline = assert_parity(model, df_big, tmp_path, rows=big)
     assert_rows_match(pipeline, model, df, rows)
 

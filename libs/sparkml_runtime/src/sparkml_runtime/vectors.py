@@ -72,11 +72,23 @@ def to_sparse(v: Vector) -> SparseVector:
     return SparseVector(v.shape[0], idx, v[idx])
 
 
-def compressed(v: Vector) -> Vector:
-    """Spark's ``Vector.compressed``: sparse when that is smaller, else dense."""
+def sparse_is_smaller(nnz: Any, size: int, *, byte_sizes: bool = False) -> Any:
+    """Spark's choice in ``compressed`` for ``nnz`` non-zeros (a number or an array of them).
+
+    Spark <= 4.0 goes sparse iff ``1.5 * (nnz + 1) < size``; Spark >= 4.1 compares estimated
+    byte sizes, ``12 * nnz + 28 < 8 * size + 12`` (``byte_sizes=True``). The two differ near
+    the boundary, e.g. 4 non-zeros in 8 (sparse before 4.1, dense since).
+    """
+    if byte_sizes:
+        return 12 * nnz + 28 < 8 * size + 12
+    return 1.5 * (nnz + 1.0) < size
+
+
+def compressed(v: Vector, *, byte_sizes: bool = False) -> Vector:
+    """Spark's ``Vector.compressed``: sparse when that is smaller, else dense (see :func:`sparse_is_smaller`)."""
     nnz = int(np.count_nonzero(v.values if isinstance(v, SparseVector) else v))
     size = vector_size(v)
-    if 1.5 * (nnz + 1.0) < size:
+    if sparse_is_smaller(nnz, size, byte_sizes=byte_sizes):
         return to_sparse(v)
     return to_dense(v)
 
@@ -177,7 +189,18 @@ class VectorColumn:
             val = np.concatenate([v.values for v in vecs]) if indptr[-1] else _EMPTY_FLOAT  # type: ignore[union-attr]
             return cls(size, csr=(indptr, idx.astype(np.int64), val))
         flags = np.array([isinstance(v, SparseVector) for v in vecs])
+        if any(isinstance(v, SparseVector) and not v.values.all() for v in vecs):
+            # A sparse row stores explicit zeros, which Spark keeps and shows: store every row as
+            # CSR (dense rows in full) so they survive; dense storage would drop them.
+            full = np.arange(size)
+            as_sparse = [v if isinstance(v, SparseVector) else SparseVector(size, full, v) for v in vecs]
+            return cls.from_values(as_sparse, column=column).with_sparse_rows(flags)
         return cls(size, dense=np.vstack([to_dense(v) for v in vecs]), sparse_rows=flags)
+
+    def with_sparse_rows(self, flags: np.ndarray) -> VectorColumn:
+        """The same column with other per-row sparse/dense display flags."""
+        self.sparse_rows = flags
+        return self
 
     # --- access -------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -231,15 +254,15 @@ class VectorColumn:
         col.sparse_rows = flags
         return col
 
-    def compressed(self) -> VectorColumn:
-        """Spark's per-row ``compressed``: each row sparse iff 1.5 * (nnz + 1) < size."""
+    def compressed(self, *, byte_sizes: bool = False) -> VectorColumn:
+        """Spark's per-row ``compressed``: each row sparse iff :func:`sparse_is_smaller`."""
         if self.dense is not None:
             nnz = np.count_nonzero(self.dense, axis=1)
         else:
             # Per-row non-zero counts from a running sum (reduceat fails when trailing rows are empty).
             running = np.concatenate(([0], np.cumsum(self.values != 0)))
             nnz = running[self.indptr[1:]] - running[self.indptr[:-1]]
-        flags = 1.5 * (nnz + 1.0) < self.size
+        flags = sparse_is_smaller(nnz, self.size, byte_sizes=byte_sizes)
         if self.dense is not None:
             return VectorColumn(self.size, dense=self.dense, sparse_rows=flags)
         return VectorColumn(self.size, csr=(self.indptr, self.indices, self.values), sparse_rows=flags)

@@ -37,6 +37,14 @@ class StageMetadata:
         except ValueError:
             return 0
 
+    def spark_at_least(self, major: int, minor: int = 0) -> bool:
+        """True when the Spark that saved the stage is ``major.minor`` or newer."""
+        parts = (self.spark_version.split(".") + ["0", "0"])[:2]
+        try:
+            return (int(parts[0]), int(parts[1])) >= (major, minor)
+        except ValueError:
+            return False
+
     def get(self, name: str, default: Any = None) -> Any:
         """Effective value of a param: the user-set one, else Spark's default."""
         return self.params.get(name, default)

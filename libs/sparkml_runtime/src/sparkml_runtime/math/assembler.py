@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..vectors import SparseVector, Vector, VectorColumn
+from ..vectors import SparseVector, Vector, VectorColumn, sparse_is_smaller
 
 # Store a batch dense when at least this share of its cells is non-zero (or it is small).
 _DENSE_SHARE = 0.25
 _SMALL_CELLS = 4096
 
 
-def compressed_from_entries(size: int, indices: list[int], values: list[float]) -> Vector:
-    """One row from its non-zero entries (sorted, NaN allowed): sparse iff 1.5 * (nnz + 1) < size."""
-    if 1.5 * (len(indices) + 1.0) < size:
+def compressed_from_entries(size: int, indices: list[int], values: list[float], byte_sizes: bool) -> Vector:
+    """One row from its non-zero entries (sorted, NaN allowed), sparse or dense as Spark's ``compressed``."""
+    if sparse_is_smaller(len(indices), size, byte_sizes=byte_sizes):
         return SparseVector(size, np.array(indices, dtype=np.int64), np.array(values, dtype=np.float64))
     out = np.zeros(size)
     if indices:
@@ -21,7 +21,9 @@ def compressed_from_entries(size: int, indices: list[int], values: list[float]) 
     return out
 
 
-def assemble_entries(n_rows: int, size: int, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray) -> VectorColumn:
+def assemble_entries(
+    n_rows: int, size: int, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, byte_sizes: bool
+) -> VectorColumn:
     """Build the assembled column from entries listed block by block (left to right).
 
     Zeros are dropped (NaN is kept, as Spark's ``v != 0.0``) and each row is flagged sparse or
@@ -33,7 +35,7 @@ def assemble_entries(n_rows: int, size: int, rows: np.ndarray, cols: np.ndarray,
     order = np.argsort(rows, kind="stable")
     rows, cols, vals = rows[order], cols[order], vals[order]
     counts = np.bincount(rows, minlength=n_rows)
-    flags = 1.5 * (counts + 1.0) < size
+    flags = sparse_is_smaller(counts, size, byte_sizes=byte_sizes)
     cells = n_rows * size
     if cells <= _SMALL_CELLS or rows.size >= _DENSE_SHARE * cells:
         dense = np.zeros((n_rows, size))

@@ -20,6 +20,11 @@ def p_norm(values: np.ndarray, p: float) -> float:
     """Spark's ``Vectors.norm`` over stored values; the inf-norm skips NaN, as Spark's ``>`` loop."""
     if values.size == 0:
         return 0.0
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow gives inf, as on the JVM
+        return _p_norm(values, p)
+
+
+def _p_norm(values: np.ndarray, p: float) -> float:
     a = np.abs(values)
     if p == 1.0:
         return float(a.sum())
@@ -32,6 +37,11 @@ def p_norm(values: np.ndarray, p: float) -> float:
 
 def p_norms_of_entries(rows: np.ndarray, values: np.ndarray, n_rows: int, p: float) -> np.ndarray:
     """``p_norm`` of each row, given stored entries as (row of entry, value)."""
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow gives inf, as on the JVM
+        return _p_norms_of_entries(rows, values, n_rows, p)
+
+
+def _p_norms_of_entries(rows: np.ndarray, values: np.ndarray, n_rows: int, p: float) -> np.ndarray:
     a = np.abs(values)
     if p == math.inf:
         out = np.zeros(n_rows)
@@ -200,8 +210,9 @@ def encoder_outputs(
 ) -> tuple[int, NonZeros]:
     """Spark's ``FeatureEncoder.foreachNonzeroOutput``: (output size, [(index, value)]).
 
-    ``value`` is a double or a vector given as (size, indices of non-zeros, their values).
-    A double always emits, even 0.0; a vector emits its non-zeros only.
+    ``value`` is a double or a vector given as (size, active indices, their values), where
+    the active entries are every position of a dense vector and the stored ones of a sparse
+    vector. Every active entry emits, zeros included (zeros are dropped by ``compressed``).
     """
     if not isinstance(value, tuple):
         w = widths[0] if widths else 1

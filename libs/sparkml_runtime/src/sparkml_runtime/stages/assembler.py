@@ -44,6 +44,7 @@ class VectorAssembler(Stage):
         self.inputs = [str(c) for c in meta.require("inputCols")]
         self.output_col = str(meta.require("outputCol"))
         self.mode = _mode(self, self.handle_invalid_modes)
+        self.byte_sizes = meta.spark_at_least(4, 1)  # Spark 4.1 changed `compressed`
         written_by = producers(meta)
         # Vector sizes Spark would find in the column's attributes (VectorSizeHint sets them).
         self.hinted_sizes = {
@@ -133,7 +134,7 @@ class VectorAssembler(Stage):
                     offset += int(vec.shape[0])
             else:
                 raise self._not_assemblable(v, c, None)
-        row[self.output_col] = compressed_from_entries(offset, indices, values)
+        row[self.output_col] = compressed_from_entries(offset, indices, values, self.byte_sizes)
 
     def _parse(self, value: Any, column: str, row: int | None) -> Any:
         try:
@@ -225,6 +226,7 @@ class VectorAssembler(Stage):
             np.concatenate(rows_parts or [empty]).astype(np.int64),
             np.concatenate(cols_parts or [empty]).astype(np.int64),
             np.concatenate(vals_parts or [empty]).astype(np.float64),
+            self.byte_sizes,
         )
         frame.set(self.output_col, out)
 

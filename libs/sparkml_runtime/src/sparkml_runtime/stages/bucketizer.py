@@ -11,7 +11,7 @@ from ..errors import ModelLoadError, RowFiltered, UnsupportedStageError
 from ..frame import Field, Frame
 from ..io.metadata import StageMetadata
 from ..math import bucketizer as bm
-from ..vectors import SparseVector, Vector, VectorColumn, compressed, to_dense
+from ..vectors import SparseVector, Vector, VectorColumn, compressed, sparse_is_smaller, to_dense
 from .base import Stage, register, row_vector
 from .numeric_input import decode_double, nullable_doubles, row_nullable_double, user_set
 
@@ -166,6 +166,7 @@ class Binarizer(Stage):
             raise ModelLoadError(
                 f"{meta.class_name} (uid {meta.uid}): inputCols, outputCols and thresholds differ in length"
             )
+        self.byte_sizes = meta.spark_at_least(4, 1)  # Spark 4.1 changed `compressed`
 
     def input_fields(self) -> list[Field]:
         # A column may hold doubles or vectors; Spark decides by the column's type.
@@ -194,27 +195,26 @@ class Binarizer(Stage):
         for name, out in zip(self.outputs, outputs, strict=True):
             frame.set(name, out)
 
-    @staticmethod
-    def _binarize_vectors(x: VectorColumn, td: float) -> VectorColumn:
+    def _binarize_vectors(self, x: VectorColumn, td: float) -> VectorColumn:
         if td >= 0 and x.dense is None:
             indptr, indices, values = x.to_csr()
             keep = bm.binarize_sparse_values(values, td)
             running = np.concatenate(([0], np.cumsum(keep)))
             new_indptr = running[indptr]
             counts = np.diff(new_indptr)
-            flags = 1.5 * (counts + 1.0) < x.size
+            flags = sparse_is_smaller(counts, x.size, byte_sizes=self.byte_sizes)
             csr = (new_indptr.astype(np.int64), indices[keep], np.ones(int(keep.sum())))
             return VectorColumn(x.size, csr=csr, sparse_rows=flags)
         out = bm.binarize_dense(x.to_dense(), td)
-        flags = 1.5 * (np.count_nonzero(out, axis=1) + 1.0) < x.size
+        flags = sparse_is_smaller(np.count_nonzero(out, axis=1), x.size, byte_sizes=self.byte_sizes)
         return VectorColumn(x.size, dense=out, sparse_rows=flags)
 
-    @staticmethod
-    def _binarize_vector(v: Vector, td: float) -> Vector:
+    def _binarize_vector(self, v: Vector, td: float) -> Vector:
         if td >= 0 and isinstance(v, SparseVector):
             keep = bm.binarize_sparse_values(v.values, td)
-            return compressed(SparseVector(v.size, v.indices[keep], np.ones(int(keep.sum()))))
-        return compressed(bm.binarize_dense(to_dense(v), td))
+            ones = SparseVector(v.size, v.indices[keep], np.ones(int(keep.sum())))
+            return compressed(ones, byte_sizes=self.byte_sizes)
+        return compressed(bm.binarize_dense(to_dense(v), td), byte_sizes=self.byte_sizes)
 
     def transform_row(self, row: dict[str, Any]) -> None:
         out: list[Any] = []

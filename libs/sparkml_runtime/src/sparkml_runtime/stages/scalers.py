@@ -137,13 +137,15 @@ class MinMaxScalerModel(_VectorScaler):
         self.hi = meta.double("max", 1.0)
         self.original_min = data["originalMin"]
         self.factors = sm.minmax_scale_factors(data["originalMin"], data["originalMax"], self.lo, self.hi)
+        self.byte_sizes = meta.spark_at_least(4, 1)  # Spark 4.1 changed `compressed`
 
     def _scale(self, x: np.ndarray) -> np.ndarray:
         return sm.minmax_rows(x, self.original_min, self.factors, self.lo, self.hi)
 
     def transform_batch(self, frame: Frame) -> None:
         out = self._scale(self._input_column(frame).to_dense())
-        frame.set(self.output_col, VectorColumn.from_dense(out).compressed())
+        frame.set(self.output_col, VectorColumn.from_dense(out).compressed(byte_sizes=self.byte_sizes))
 
     def transform_row(self, row: dict[str, Any]) -> None:
-        row[self.output_col] = compressed(self._scale(to_dense(self._input_vector(row))))
+        out = self._scale(to_dense(self._input_vector(row)))
+        row[self.output_col] = compressed(out, byte_sizes=self.byte_sizes)

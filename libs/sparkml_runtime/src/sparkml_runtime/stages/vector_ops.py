@@ -311,6 +311,7 @@ class Interaction(Stage):
         self.output_col = str(meta.require("outputCol"))
         before = preceding_stages(meta)
         self.widths = [_widths(meta, c, before) for c in self.inputs]
+        self.byte_sizes = meta.spark_at_least(4, 1)  # Spark 4.1 changed `compressed`
 
     def input_fields(self) -> list[Field]:
         return [
@@ -335,17 +336,18 @@ class Interaction(Stage):
             v = parse_vector(value, column=name)
         except InvalidInputError as exc:
             raise exc.at(stage=self.name, row=row) from None
+        # Spark walks the *active* entries: every position of a dense vector, the stored ones of
+        # a sparse vector (so an unstored nominal 0 emits nothing, a dense one emits category 0).
         if isinstance(v, SparseVector):
-            nz = v.values != 0
-            encoded = (v.size, v.indices[nz].tolist(), v.values[nz].tolist())
+            encoded = (v.size, v.indices.tolist(), v.values.tolist())
         else:
-            idx = np.flatnonzero(v)
-            encoded = (int(v.shape[0]), idx.tolist(), v[idx].tolist())
+            encoded = (int(v.shape[0]), list(range(v.shape[0])), v.tolist())
         return vo.encoder_outputs(encoded, self.widths[k], fail)
 
     def _interact(self, values: list[Any], row: int | None) -> Vector:
         size, idx, vals = vo.interact([self._encode(v, k, row) for k, v in enumerate(values)])
-        return compressed(SparseVector(size, np.array(idx, dtype=np.int64), np.array(vals, dtype=np.float64)))
+        product = SparseVector(size, np.array(idx, dtype=np.int64), np.array(vals, dtype=np.float64))
+        return compressed(product, byte_sizes=self.byte_sizes)
 
     def transform_row(self, row: dict[str, Any]) -> None:
         row[self.output_col] = self._interact([row_value(self, row, c) for c in self.inputs], None)
