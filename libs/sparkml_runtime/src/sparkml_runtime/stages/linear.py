@@ -29,6 +29,29 @@ def _first_row(meta: StageMetadata) -> dict[str, Any]:
     return rows[0]
 
 
+def _check_threshold_consistency(meta: StageMetadata) -> None:
+    """Spark's ``checkThresholdConsistency``: user-set threshold and thresholds must agree.
+
+    Spark refuses such a model when it is loaded or used; so does the runtime, at load.
+    """
+    user_set = meta.raw.get("paramMap") or {}
+    if "threshold" not in user_set or "thresholds" not in user_set:
+        return
+    thresholds = [float(t) for t in user_set["thresholds"]]
+    if len(thresholds) != 2:
+        raise ModelLoadError(
+            f"{meta.class_name} (uid {meta.uid}): threshold is set (binary) but thresholds has "
+            f"{len(thresholds)} entries; Spark refuses this model too. Clear one of the two params."
+        )
+    equivalent = _binary_threshold(meta)
+    if not abs(meta.double("threshold") - equivalent) < 1e-5:
+        raise ModelLoadError(
+            f"{meta.class_name} (uid {meta.uid}): threshold {meta.double('threshold')} and thresholds "
+            f"{thresholds} (equivalent to {equivalent}) disagree; Spark refuses this model too. "
+            "Clear one of the two params."
+        )
+
+
 def _binary_threshold(meta: StageMetadata) -> float:
     """LogisticRegression's ``getThreshold``: from ``thresholds`` when set, else ``threshold``.
 
@@ -56,6 +79,7 @@ class LogisticRegression(ProbabilisticClassifier):
 
     def __init__(self, meta: StageMetadata, coef: np.ndarray, intercept: np.ndarray, multinomial: bool) -> None:
         num_classes = coef.shape[0] if multinomial else 2
+        _check_threshold_consistency(meta)
         super().__init__(meta, num_classes, coef.shape[1])
         self.coef_matrix = coef
         self.intercepts = intercept
