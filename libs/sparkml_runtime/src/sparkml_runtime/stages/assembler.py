@@ -17,6 +17,8 @@ from .base import Stage, first_true, register
 
 _VECTOR_TYPES = (list, tuple, dict, np.ndarray, SparseVector)
 _NUMBER_TYPES = (int, float, bool, np.integer, np.floating, np.bool_)
+# Dense vectors up to this size are scanned in Python on the one-row path.
+_SMALL_DENSE = 64
 
 
 def _mode(stage: Stage, modes: tuple[str, ...]) -> str:
@@ -122,11 +124,19 @@ class VectorAssembler(Stage):
                 if mode == "keep" and c not in self.hinted_sizes and c not in self.produced:
                     raise self._unknown_size(c, None)
                 vec = v if isinstance(v, (SparseVector, np.ndarray)) else self._parse(v, c, None)
+                # Plain Python over a few entries beats a chain of tiny numpy calls per row.
                 if isinstance(vec, SparseVector):
-                    nz = vec.values != 0
-                    indices.extend((vec.indices[nz] + offset).tolist())
-                    values.extend(vec.values[nz].tolist())
+                    for j, x in zip(vec.indices.tolist(), vec.values.tolist(), strict=True):
+                        if x != 0.0:
+                            indices.append(offset + j)
+                            values.append(x)
                     offset += vec.size
+                elif vec.shape[0] <= _SMALL_DENSE:
+                    for j, x in enumerate(vec.tolist()):
+                        if x != 0.0:
+                            indices.append(offset + j)
+                            values.append(x)
+                    offset += vec.shape[0]
                 else:
                     nz_idx = np.flatnonzero(vec)
                     indices.extend((nz_idx + offset).tolist())
