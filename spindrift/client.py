@@ -128,7 +128,7 @@ class SpindriftClient:
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self._ids = itertools.count()
-        self._client_tag = uuid.uuid4().hex[:8]
+        self._client_tag = uuid.uuid4().hex
         self.duplicate_replies = 0
         """Replies that arrived for a request already answered (at-least-once re-deliveries)."""
 
@@ -170,7 +170,8 @@ class SpindriftClient:
         if self._closed.is_set():
             raise ClientClosed("this SpindriftClient is closed; create a new one")
         _check_request(model, rows, timeout)
-        request_id = f"{self._client_tag}-{next(self._ids)}-{uuid.uuid4().hex[:8]}"
+        # A random per-client tag plus a counter: unique without a uuid4 (an urandom call) per request.
+        request_id = f"{self._client_tag}-{next(self._ids)}"
         record = {
             "request_id": request_id,
             "model": model,

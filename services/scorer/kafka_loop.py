@@ -59,15 +59,27 @@ class RecordHandler(Protocol[Item]):
         ...
 
 
-class _LogAssignments(ConsumerRebalanceListener):
-    """Log partition moves. It commits nothing: kafka-python runs listeners on its IO thread, where a
-    blocking commit is refused; every batch is already committed right after its replies are acknowledged."""
+class _TrackAssignments(ConsumerRebalanceListener):
+    """Log partition moves and remember the current assignment (shown on the status page).
+
+    It commits nothing: kafka-python runs listeners on its IO thread, where a blocking commit
+    is refused; every batch is already committed right after its replies are acknowledged.
+    """
+
+    def __init__(self) -> None:
+        self.assigned: list[str] = []
 
     def on_partitions_revoked(self, revoked: Any) -> None:
-        log.info("partitions revoked %s", sorted(f"{tp.topic}-{tp.partition}" for tp in revoked))
+        self.assigned = []
+        log.info("partitions revoked %s", _names(revoked))
 
     def on_partitions_assigned(self, assigned: Any) -> None:
-        log.info("assigned partitions %s", sorted(f"{tp.topic}-{tp.partition}" for tp in assigned))
+        self.assigned = _names(assigned)
+        log.info("assigned partitions %s", self.assigned)
+
+
+def _names(partitions: Any) -> list[str]:
+    return sorted(f"{tp.topic}-{tp.partition}" for tp in partitions)
 
 
 class ConsumeProduceLoop(Generic[Item]):
@@ -99,7 +111,13 @@ class ConsumeProduceLoop(Generic[Item]):
             max_rows=max_batch_rows,
             max_wait_ms=max_wait_ms,
         )
-        consumer.subscribe(list(topics), listener=_LogAssignments())
+        self._assignments = _TrackAssignments()
+        consumer.subscribe(list(topics), listener=self._assignments)
+
+    @property
+    def assigned_partitions(self) -> list[str]:
+        """``topic-partition`` names this consumer owns after the last rebalance."""
+        return list(self._assignments.assigned)
 
     def run(self, stop: threading.Event) -> None:
         """Consume, handle and commit until ``stop`` is set; the batch in hand is always finished."""

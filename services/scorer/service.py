@@ -66,6 +66,7 @@ class ScorerService:
         self._ready = threading.Event()
         self._closing = threading.Event()
         self.health = HealthServer(settings.metrics_port, self._ready.is_set, status=self.status)
+        self._loop_running: ConsumeProduceLoop[Any] | None = None
         self._refresher = threading.Thread(target=self._refresh_forever, name="store-refresh", daemon=True)
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -148,6 +149,7 @@ class ScorerService:
             "requests_topic": self.settings.requests_topic,
             "batching": self.settings.batching,
             "registry_caught_up": self.follower.caught_up,
+            "assigned_partitions": self._loop_running.assigned_partitions if self._loop_running else [],
             "models": self.store.snapshot().versions(),
         }
 
@@ -173,7 +175,7 @@ class ScorerService:
             heartbeat_interval_ms=max(500, s.session_timeout_ms // 3),
         )
         producer = make_producer(self.kafka, client_id=f"{self.kafka.client_id}-scorer-{s.scorer_id}")
-        return ConsumeProduceLoop(
+        self._loop_running = ConsumeProduceLoop(
             consumer,
             producer,
             handler,
@@ -182,3 +184,4 @@ class ScorerService:
             max_batch_rows=s.max_batch_rows,
             max_wait_ms=s.max_wait_ms,
         )
+        return self._loop_running

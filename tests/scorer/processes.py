@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -62,6 +63,14 @@ class ScorerProcess:
         except OSError:
             return None
 
+    def status(self) -> dict[str, Any]:
+        """The status JSON of /health/ready (also served while not ready, with 503)."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health/ready", timeout=2) as response:
+                return dict(json.loads(response.read()))
+        except urllib.error.HTTPError as exc:
+            return dict(json.loads(exc.read()))
+
     def http_text(self, path: str) -> str:
         """Body of GET ``path`` on the health port."""
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as response:
@@ -86,6 +95,19 @@ class ScorerProcess:
 
     def __repr__(self) -> str:
         return f"ScorerProcess({self.name}, pid={self.proc.pid}, port={self.port})"
+
+
+def wait_for_partitions(procs: list[ScorerProcess], total: int, timeout: float = 60.0) -> None:
+    """Wait until the group has split ``total`` partitions among ``procs``, each owning at least one."""
+    deadline = time.monotonic() + timeout
+    owned: list[list[str]] = []
+    while time.monotonic() < deadline:
+        owned = [list(p.status().get("assigned_partitions", [])) for p in procs]
+        flat = [tp for mine in owned for tp in mine]
+        if all(owned) and len(flat) == len(set(flat)) == total:
+            return
+        time.sleep(0.1)  # polling the status pages during the rebalance
+    raise AssertionError(f"partitions not shared among {procs} after {timeout} s: {owned}")
 
 
 def scorer_env(kafka: Any, **scorer: str) -> dict[str, str]:
