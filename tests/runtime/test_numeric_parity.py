@@ -302,6 +302,25 @@ def test_pca_matches_spark(spark, tmp_path):
     assert_rows_match(pipeline, model, vectors_df(spark, rows), rows)
 
 
+def test_a_batch_emptied_by_skip_flows_through_later_stages(spark, tmp_path):
+    from pyspark.ml import Pipeline
+    from pyspark.ml.feature import PCA, Bucketizer, MinMaxScaler, StandardScaler, VectorAssembler
+
+    train = doubles_df(spark, {"x": [0.5, 1.5, 2.5, 0.1], "y": [1.0, 2.0, 0.0, 3.0]})
+    model = Pipeline(
+        stages=[
+            Bucketizer(splits=[-INF, 1.0, INF], inputCol="x", outputCol="xb", handleInvalid="skip"),
+            VectorAssembler(inputCols=["xb", "y", "x"], outputCol="f"),
+            StandardScaler(inputCol="f", outputCol="s", withMean=True),
+            MinMaxScaler(inputCol="f", outputCol="m"),
+            PCA(k=2, inputCol="f", outputCol="p"),
+        ]
+    ).fit(train)
+    cols = {"x": [NAN, None, NAN], "y": [1.0, 2.0, 3.0]}
+    pipeline = assert_parity(model, doubles_df(spark, cols), tmp_path, rows=as_rows(cols))
+    assert pipeline.transform_rows(as_rows(cols) * 4) == []
+
+
 def test_numeric_stage_contracts(spark, tmp_path):
     from pyspark.ml import Pipeline
     from pyspark.ml.feature import Bucketizer, Imputer, StandardScaler, VectorAssembler

@@ -45,7 +45,10 @@ class PCAModel(Stage):
 
     def transform_batch(self, frame: Frame) -> None:
         x = frame.vectors(self.input_col, self.name)
-        if len(x) and x.size != self.pc.shape[0]:
+        if len(x) == 0:  # e.g. every row skipped earlier
+            frame.set(self.output_col, VectorColumn.from_dense(np.zeros((0, self.pc.shape[1]))))
+            return
+        if x.size != self.pc.shape[0]:
             raise self._wrong_size(x.size, 0)
         frame.set(self.output_col, VectorColumn.from_dense(pm.project_rows(x, self.pc)))
 

@@ -50,7 +50,9 @@ class _VectorScaler(Stage):
 
     def _input_column(self, frame: Frame) -> VectorColumn:
         x = frame.vectors(self.input_col, self.name)
-        if len(x) and x.size != self.size:
+        if len(x) == 0:  # e.g. every row skipped earlier: an empty column of the fitted size
+            return VectorColumn.from_dense(np.zeros((0, self.size)))
+        if x.size != self.size:
             raise self._wrong_size(x.size, 0)
         return x
 
