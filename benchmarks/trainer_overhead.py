@@ -130,7 +130,7 @@ def run_bare_fits(warm_runs: int) -> list[dict[str, Any]]:
             frame = spark.createDataFrame(
                 [(r["id"], r["text"], r["label"]) for r in TRAINING_ROWS], ["id", "text", "label"]
             )
-            stages = [
+            stages: list[Any] = [
                 Tokenizer(inputCol="text", outputCol="words"),
                 HashingTF(inputCol="words", outputCol="features"),
                 LogisticRegression(maxIter=10, regParam=0.001),

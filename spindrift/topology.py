@@ -74,7 +74,8 @@ class ServiceProcess:
     @property
     def pid(self) -> int | None:
         """Process id while running."""
-        return self.process.pid if self.running else None
+        process = self.process
+        return process.pid if process is not None and process.poll() is None else None
 
     @property
     def running(self) -> bool:

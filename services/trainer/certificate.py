@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 ROW_ID = "__spindrift_row"
+_SAMPLE_INPUTS = 20
 
 
 @dataclass
@@ -64,6 +65,8 @@ class Certificate:
     columns: dict[str, ColumnParity] = field(default_factory=dict)
     input_schema: list[dict[str, Any]] = field(default_factory=list)
     output_schema: list[dict[str, Any]] = field(default_factory=list)
+    sample_inputs: list[dict[str, Any]] = field(default_factory=list)
+    """The first sample rows, input columns only (JSON-ready), for the manifest's ``sample_rows``."""
     elapsed_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -105,29 +108,31 @@ def certify(
         runtime = load_pipeline(model_dir)
     except SparkMLRuntimeError as exc:
         cert.reason = f"sparkml_runtime cannot load the model: {exc}"
-        return _done(cert, started)
+        return _done(cert, started, rows)
     cert.input_schema = [f.to_dict() for f in runtime.input_schema]
     cert.output_schema = [f.to_dict() for f in runtime.output_schema]
     if spark_error is not None:
         cert.reason = f"Spark could not score the certification sample: {spark_error}"
-        return _done(cert, started)
+        return _done(cert, started, rows)
     if not rows:
         cert.reason = "no rows to certify on (the sample is empty)"
-        return _done(cert, started)
+        return _done(cert, started, rows)
     needed = [f.name for f in runtime.input_schema if f.name in sample_columns]
     inputs = [json_row(r, needed) for r in rows]
     try:
         ours = runtime.transform_rows(inputs, errors="return")
     except Exception as exc:  # a runtime bug must not crash the job: it makes the model not servable
         cert.reason = f"sparkml_runtime failed on the sample: {readable_message(exc)}"
-        return _done(cert, started)
+        return _done(cert, started, rows)
     cert.reason = _compare(cert, ours, spark_out, added)
     cert.rows_compared = len(rows)
     cert.servable = cert.reason is None
-    return _done(cert, started)
+    return _done(cert, started, rows)
 
 
-def _done(cert: Certificate, started: float) -> Certificate:
+def _done(cert: Certificate, started: float, rows: Sequence[Any] = ()) -> Certificate:
+    names = [f["name"] for f in cert.input_schema]
+    cert.sample_inputs = [json_row(r, names) for r in rows[:_SAMPLE_INPUTS]]
     cert.elapsed_s = time.monotonic() - started
     return cert
 

@@ -140,13 +140,15 @@ def make_evaluator(spec: EvaluationSpec) -> Evaluator:
     family = METRICS[spec.metric]
     evaluator: Evaluator
     if family == "binary":
-        evaluator = BinaryClassificationEvaluator(metricName=spec.metric)
+        evaluator = BinaryClassificationEvaluator()
     elif family == "multiclass":
-        evaluator = MulticlassClassificationEvaluator(metricName=spec.metric)
+        evaluator = MulticlassClassificationEvaluator()
     elif family == "regression":
-        evaluator = RegressionEvaluator(metricName=spec.metric)
+        evaluator = RegressionEvaluator()
     else:
-        evaluator = ClusteringEvaluator(metricName=spec.metric)
+        evaluator = ClusteringEvaluator()
+    # Set by name: pyspark's type hints omit metrics it supports (logLoss, hammingLoss).
+    evaluator.set(evaluator.getParam("metricName"), spec.metric)
     for key, value in spec.columns.items():
         if evaluator.hasParam(key):
             evaluator.set(evaluator.getParam(key), value)

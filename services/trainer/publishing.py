@@ -11,11 +11,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .values import json_row
-
 if TYPE_CHECKING:
     from kafka import KafkaProducer
-    from pyspark.sql import DataFrame
 
     from spindrift.kafka.settings import KafkaSettings
 
@@ -41,15 +38,12 @@ def build_manifest(
     job_id: str,
     certificate: Certificate,
     metrics: dict[str, Any],
-    sample: DataFrame | None,
     sample_rows: int,
     training_time_s: float,
 ) -> dict[str, Any]:
     """The manifest of a model version (see the shared contract); ``sha256`` is filled in when packed."""
     import pyspark
 
-    inputs = [f["name"] for f in certificate.input_schema]
-    rows = [json_row(r, inputs) for r in sample.limit(sample_rows).collect()] if sample is not None else []
     return {
         "name": name,
         "version": version,
@@ -64,7 +58,7 @@ def build_manifest(
         "training_time_s": round(training_time_s, 3),
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "job_id": job_id,
-        "sample_rows": rows,
+        "sample_rows": certificate.sample_inputs[:sample_rows],
     }
 
 

@@ -75,7 +75,6 @@ def run_training(runner: JobRunner, job_dir: Path) -> JobOutcome:
         job_id=runner.job_id,
         certificate=certificate,
         metrics=fitted.metrics,
-        sample=sample,
         sample_rows=ctx.settings.manifest_sample_rows,
         training_time_s=runner.elapsed_s(),
     )

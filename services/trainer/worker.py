@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -135,7 +136,6 @@ class TrainerWorker:
         self._runner_lock = threading.Lock()
         self._work_dir = settings.work_dir or Path(tempfile.mkdtemp(prefix="spindrift-trainer-"))
         self._ctx: TrainerContext | None = None
-        self.jobs_seen = 0
 
     # --- lifecycle -------------------------------------------------------------------------------------
     @property
@@ -189,17 +189,20 @@ class TrainerWorker:
             group_id=self.settings.group_id,
             session_timeout_ms=_SESSION_TIMEOUT_MS,
             heartbeat_interval_ms=_SESSION_TIMEOUT_MS // 5,
+            metadata_max_age_ms=30_000,  # notice added partitions within seconds, not minutes
             # Sticky: a trainer joining the group does not take the partition of a running job.
             partition_assignment_strategy=[StickyPartitionAssignor],
         )
 
     def _ensure_spark(self) -> SparkSession:
         spark = self._spark
-        if spark is not None and not spark.sparkContext._jsc.sc().isStopped():  # type: ignore[union-attr]
+        if spark is not None and _spark_alive(spark):
             metrics.SPARK_UP.set(1)
             return spark
         if spark is not None:
             log.warning("the SparkSession stopped; starting a new one")
+            with contextlib.suppress(Exception):
+                spark.stop()
         metrics.SPARK_UP.set(0)
         self._spark = start_spark(self.settings)
         self._owns_spark = True
@@ -222,6 +225,13 @@ class TrainerWorker:
                 if worker._runner is not None and not worker._runner.done:
                     consumer.pause(*assigned)
 
+        # The group's assignment uses this consumer's topic metadata; without partitions known at the
+        # first join it would assign nothing and not look again for metadata_max_age_ms (minutes).
+        deadline = time.monotonic() + 60
+        while not consumer.partitions_for_topic(self.settings.requests_topic):
+            if time.monotonic() > deadline or self._stop.is_set():
+                raise RuntimeError(f"topic {self.settings.requests_topic} has no partitions after 60 s")
+            time.sleep(0.1)  # metadata polling interval for a just-created topic
         consumer.subscribe([self.settings.requests_topic], listener=Listener())
         last_lag = 0.0
         while not self._stop.is_set():
@@ -246,7 +256,6 @@ class TrainerWorker:
         watcher: CancelWatcher,
         producer: Any,
     ) -> None:
-        self.jobs_seen += 1
         job_key = record.key.decode("utf-8", errors="replace") if record.key else None
         try:
             _, request = wire.decode(record.value or b"", record.headers, expected="TrainRequest")
@@ -259,7 +268,9 @@ class TrainerWorker:
         past = history.job(job_id)
         events = JobEvents(producer, self.settings.events_topic, job_id, self.settings.worker_name, past.next_seq)
         if kind == "CANCEL":
-            if past.terminal is None:
+            # The target's own request precedes this one in the partition, so it has been handled
+            # already unless it never existed; only a known, unfinished job gets a CANCELLED event.
+            if past.terminal is None and past.next_seq > 0:
                 events.emit("CANCELLED", "cancelled before it started", details={"phase": "queued"})
             self._commit(consumer, tp, record.offset)
             return
@@ -374,6 +385,14 @@ class TrainerWorker:
             self._spark.stop()
         metrics.SPARK_UP.set(0)
         self._ready.clear()
+
+
+def _spark_alive(spark: SparkSession) -> bool:
+    """Whether the session's SparkContext still answers and is not stopped."""
+    try:
+        return not spark.sparkContext._jsc.sc().isStopped()  # type: ignore[union-attr]
+    except Exception:
+        return False
 
 
 def describe_settings(settings: TrainerSettings) -> str:

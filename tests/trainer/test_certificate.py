@@ -34,6 +34,7 @@ def test_tutorial_model_is_certified_servable(spark, tmp_path):
     assert cert.columns["words"].kind == "exact" and cert.columns["probability"].kind == "vector"
     assert cert.columns["probability"].max_rel_diff <= 1e-9
     assert [f["name"] for f in cert.input_schema] == ["text"]
+    assert cert.sample_inputs[0] == {"text": "a b c d e spark"}  # manifest sample rows: inputs only
     # The metric was computed by Spark's evaluator on the training rows (no holdout asked).
     assert fitted.metrics["evaluated_on"] == "training" and 0.0 <= fitted.metrics["areaUnderROC"] <= 1.0
 
@@ -82,3 +83,13 @@ def test_grid_search_picks_a_candidate_and_reports_every_score(spark):
     assert tuning["best_params"] in [c["params"] for c in tuning["candidates"]]
     best_reg = fitted.model.stages[-1].getRegParam()
     assert {"LogisticRegression.regParam": best_reg} == tuning["best_params"]
+
+
+def test_a_holdout_is_split_off_and_the_metric_computed_on_it(spark):
+    rows = [dict(r, id=i) for i, r in enumerate(tutorial_spec()["data"]["rows"] * 5)]
+    spec = tutorial_spec(data={"rows": rows}, evaluation={"metric": "accuracy", "holdout": 0.4, "seed": 3})
+    fitted, _ = _fit(spark, spec)
+    metrics = fitted.metrics
+    assert metrics["evaluated_on"] == "holdout"
+    assert metrics["train_rows"] + metrics["eval_rows"] == 20 and metrics["eval_rows"] > 0
+    assert 0.0 <= metrics["accuracy"] <= 1.0

@@ -89,3 +89,31 @@ def test_files_load_from_a_root_and_not_from_outside(spark, tmp_path):
     missing = parse_data_spec({"path": "nope.parquet", "format": "parquet"})
     with pytest.raises(DataError, match="cannot read parquet data at nope.parquet"):
         load_data(spark, missing, [str(root)])
+
+
+@pytest.mark.kafka
+def test_a_topic_snapshot_reads_json_rows_up_to_the_bound(kafka_settings):
+    import json
+    import uuid
+
+    from services.trainer.data import read_topic_snapshot
+    from spindrift.kafka.settings import make_producer
+    from spindrift.kafka.topics import TopicSpec, ensure_topics
+
+    topic = f"trainer-data-{uuid.uuid4().hex[:8]}"
+    ensure_topics(kafka_settings, [TopicSpec(topic, 2)])
+    producer = make_producer(kafka_settings)
+    for i in range(6):
+        producer.send(
+            topic, key=str(i).encode(), value=json.dumps({"text": f"doc {i}", "label": float(i % 2)}).encode()
+        )
+    producer.flush(30)
+    rows = read_topic_snapshot(kafka_settings, topic, max_records=100)
+    assert sorted(r["text"] for r in rows) == [f"doc {i}" for i in range(6)]
+    assert len(read_topic_snapshot(kafka_settings, topic, max_records=4)) == 4
+    producer.send(topic, value=b"not json").get(30)
+    producer.close(5)
+    with pytest.raises(DataError, match=r"offset \d+: the value is not a JSON object"):
+        read_topic_snapshot(kafka_settings, topic, max_records=100)
+    with pytest.raises(DataError, match="does not exist"):
+        read_topic_snapshot(kafka_settings, f"{topic}-missing", max_records=10)
