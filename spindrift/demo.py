@@ -69,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed for start-up and training")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)  # connection retries while the broker starts are expected
     story = Story()
     try:
         with Topology() as topology:

@@ -138,6 +138,11 @@ class ServiceProcess:
                 self.process.wait(10)
         return self.process.returncode
 
+    def terminate(self) -> None:
+        """Send SIGTERM without waiting (see :meth:`stop`)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+
     def kill(self) -> None:
         """SIGKILL now, as a crash would (fault-injection tests)."""
         if self.process is not None and self.process.poll() is None:
@@ -266,7 +271,10 @@ class Topology:
                 service.wait_ready(max(1.0, deadline - time.monotonic()))
 
     def stop(self) -> None:
-        """Stop every service (newest first), then the embedded broker; safe to call twice."""
+        """Stop every service (all asked at once, newest first), then the embedded broker; safe to call twice."""
+        for service in reversed(self.services):
+            with contextlib.suppress(Exception):
+                service.terminate()
         for service in reversed(self.services):
             with contextlib.suppress(Exception):
                 service.stop()

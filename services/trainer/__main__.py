@@ -48,11 +48,16 @@ def main() -> int:
     def on_signal(signum: int, frame: FrameType | None) -> None:
         log.info("signal %d: stopping (a running job is handed back to the group)", signum)
         worker.stop()
+        if not worker.ready:
+            raise KeyboardInterrupt  # still starting (e.g. Spark): nothing to hand back, leave at once
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
         worker.run()
+    except KeyboardInterrupt:
+        log.info("stopped while starting")
+        return 0
     except Exception:
         log.exception("trainer stopped by an error")
         return 1
