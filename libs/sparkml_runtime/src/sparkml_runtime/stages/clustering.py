@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -55,7 +56,14 @@ class KMeans(Stage):
     def output_fields(self) -> list[Field]:
         return [Field(self.pred_col, "int", nullable=False)]
 
-    def _zero_norm(self, row: int | None) -> Exception:
+    def _unmeasurable(self, norms: np.ndarray) -> np.ndarray:
+        """Rows Spark fails on: a NaN anywhere (its norm check), or a zero vector under cosine."""
+        bad = np.isnan(norms)
+        return bad | (norms == 0) if self.cosine else bad
+
+    def _unmeasurable_error(self, norm: float, row: int | None) -> Exception:
+        if math.isnan(norm):
+            return self.invalid("features contain NaN: k-means cannot measure distances", self.features_col, row)
         return self.invalid(
             "cosine distance is not defined for a zero-length feature vector", column=self.features_col, row=row
         )
@@ -68,8 +76,10 @@ class KMeans(Stage):
             )
         points = x.to_dense()
         norms = np.sqrt((points * points).sum(axis=1))
-        if self.cosine and (norms == 0).any():
-            raise self._zero_norm(first_true(norms == 0))
+        bad = self._unmeasurable(norms)
+        if bad.any():
+            row = first_true(bad)
+            raise self._unmeasurable_error(float(norms[row]), row)
         dist = self.centers.distances(points, norms, ~x.sparse_rows)
         frame.set(self.pred_col, self.centers.closest(dist, norms))
 
@@ -82,7 +92,7 @@ class KMeans(Stage):
             )
         point = to_dense(x)[None, :]
         norm = np.sqrt((point * point).sum(axis=1))
-        if self.cosine and norm[0] == 0:
-            raise self._zero_norm(None)
+        if self._unmeasurable(norm)[0]:
+            raise self._unmeasurable_error(float(norm[0]), None)
         dist = self.centers.distances(point, norm, np.array([not isinstance(x, SparseVector)]))
         row[self.pred_col] = self.centers.closest_row(dist[0].tolist(), float(norm[0]))
