@@ -19,8 +19,10 @@ from typing import Any, Generic, Protocol, TypeVar
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
-from kafka.errors import KafkaError
+from kafka.errors import KafkaError, KafkaTimeoutError
 from kafka.structs import OffsetAndMetadata
+
+from spindrift.kafka import headers as kh
 
 from . import metrics
 from .batcher import MicroBatcher
@@ -35,12 +37,27 @@ _IDLE_POLL_MS = 100.0
 
 @dataclass(frozen=True)
 class Outgoing:
-    """A record to produce: where, with which key, value and headers."""
+    """A record to produce: where, with which key, value and headers, and the input it answers."""
 
     topic: str
     value: bytes
     key: bytes | None = None
     headers: tuple[tuple[str, bytes], ...] = ()
+    source: ConsumerRecord | None = None
+    """The consumed record this answers; it is dead-lettered if ``topic`` turns out not to exist."""
+
+
+class MissingTopic(LookupError):
+    """A reply or output topic the broker does not know (topic auto-creation is off)."""
+
+
+def dead_letter(record: ConsumerRecord, error: BaseException, dlq_topic: str) -> Outgoing:
+    """The DLQ record for ``record``: original key and bytes, original headers plus Spring's ``kafka_dlt-*``."""
+    metrics.DLQ.labels(type(error).__name__).inc()
+    headers = kh.dlq_headers(
+        error, topic=record.topic, partition=record.partition, offset=record.offset, original=record.headers
+    )
+    return Outgoing(dlq_topic, record.value if record.value is not None else b"", record.key, tuple(headers))
 
 
 class RecordHandler(Protocol[Item]):
@@ -66,11 +83,13 @@ class _TrackAssignments(ConsumerRebalanceListener):
     is refused; every batch is already committed right after its replies are acknowledged.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, forget: Any) -> None:
         self.assigned: list[str] = []
+        self._forget = forget
 
     def on_partitions_revoked(self, revoked: Any) -> None:
         self.assigned = []
+        self._forget(revoked)
         log.info("partitions revoked %s", _names(revoked))
 
     def on_partitions_assigned(self, assigned: Any) -> None:
@@ -92,6 +111,7 @@ class ConsumeProduceLoop(Generic[Item]):
         handler: RecordHandler[Item],
         *,
         topics: Sequence[str],
+        dlq_topic: str,
         batching: bool,
         max_batch_rows: int,
         max_wait_ms: float,
@@ -100,6 +120,7 @@ class ConsumeProduceLoop(Generic[Item]):
         self.consumer = consumer
         self.producer = producer
         self.handler = handler
+        self.dlq_topic = dlq_topic
         self.ack_timeout_s = ack_timeout_s
         self.batches = 0
         self._handled: dict[TopicPartition, int] = {}  # next offset to commit, per partition
@@ -111,7 +132,7 @@ class ConsumeProduceLoop(Generic[Item]):
             max_rows=max_batch_rows,
             max_wait_ms=max_wait_ms,
         )
-        self._assignments = _TrackAssignments()
+        self._assignments = _TrackAssignments(self._forget)
         consumer.subscribe(list(topics), listener=self._assignments)
 
     @property
@@ -147,7 +168,7 @@ class ConsumeProduceLoop(Generic[Item]):
         futures = []
         try:
             for out in outgoing:
-                futures.append(self.producer.send(out.topic, value=out.value, key=out.key, headers=list(out.headers)))
+                futures.append(self._send(out))
             for future in futures:
                 future.get(timeout=self.ack_timeout_s)
         except (KafkaError, OSError) as exc:
@@ -157,12 +178,30 @@ class ConsumeProduceLoop(Generic[Item]):
             time.sleep(0.5)  # back off: the broker is struggling and retrying at once would spin
             return
         nexts: dict[TopicPartition, int] = {}
+        owned = self.consumer.assignment()  # a rebalance during this batch may have moved some away
         for record, _item in batch:
-            nexts[TopicPartition(record.topic, record.partition)] = record.offset + 1
+            tp = TopicPartition(record.topic, record.partition)
+            if tp in owned:
+                nexts[tp] = record.offset + 1
+        if not nexts:
+            return
         with self._lock:
             self._handled.update(nexts)
         # Async is safe: every reply of this batch is already acknowledged, and commits stay ordered.
         self.consumer.commit_async({tp: OffsetAndMetadata(o, "", -1) for tp, o in nexts.items()}, callback=_log_commit)
+
+    def _send(self, out: Outgoing) -> Any:
+        try:
+            return self.producer.send(out.topic, value=out.value, key=out.key, headers=list(out.headers))
+        except KafkaTimeoutError as exc:
+            # No metadata in time: the topic does not exist (auto-creation is off). Retrying would block the
+            # partition forever, so the request goes to the DLQ instead; a missing DLQ raises as a real outage.
+            if out.source is None or out.topic == self.dlq_topic:
+                raise
+            log.warning("topic %s does not exist; dead-lettering the record that asked for it", out.topic)
+            error = MissingTopic(f"topic {out.topic!r} does not exist (or has no leader): create it first ({exc})")
+            letter = dead_letter(out.source, error, self.dlq_topic)
+            return self.producer.send(letter.topic, value=letter.value, key=letter.key, headers=list(letter.headers))
 
     def _rewind(self, batch: list[tuple[ConsumerRecord, Item]]) -> None:
         firsts: dict[TopicPartition, int] = {}
@@ -174,10 +213,17 @@ class ConsumeProduceLoop(Generic[Item]):
             except (KafkaError, AssertionError, ValueError) as exc:  # partition moved away: its new owner redoes it
                 log.warning("could not rewind %s to %d: %s", tp, offset, exc)
 
-    def commit_sync(self) -> None:
-        """Commit every handled offset and wait for the broker (at shutdown, on the caller's thread)."""
+    def _forget(self, partitions: Any) -> None:
+        """Drop handled offsets of partitions moving away: committing them later could rewind the new owner."""
         with self._lock:
-            offsets = {tp: OffsetAndMetadata(o, "", -1) for tp, o in self._handled.items()}
+            for tp in partitions:
+                self._handled.pop(tp, None)
+
+    def commit_sync(self) -> None:
+        """Commit the handled offsets of partitions still owned, and wait for the broker (at shutdown)."""
+        owned = self.consumer.assignment()
+        with self._lock:
+            offsets = {tp: OffsetAndMetadata(o, "", -1) for tp, o in self._handled.items() if tp in owned}
             self._handled.clear()
         if not offsets:
             return

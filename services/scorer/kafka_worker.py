@@ -23,7 +23,7 @@ from spindrift.kafka import headers as kh
 
 from . import metrics
 from .dataplane import DataPlane, ErrorCode, ScoreCall, ScoreOutcome
-from .kafka_loop import Outgoing
+from .kafka_loop import Outgoing, dead_letter
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +43,6 @@ class Incoming:
     json: bool
     sent_at_ms: int | None = None
     error: BaseException | None = None
-
-
-def dead_letter(record: ConsumerRecord, error: BaseException, dlq_topic: str) -> Outgoing:
-    """The DLQ record for ``record``: original key and bytes, original headers plus ``kafka_dlt-*``."""
-    metrics.DLQ.labels(type(error).__name__).inc()
-    headers = kh.dlq_headers(
-        error, topic=record.topic, partition=record.partition, offset=record.offset, original=record.headers
-    )
-    return Outgoing(dlq_topic, record.value if record.value is not None else b"", record.key, tuple(headers))
 
 
 class RequestReplyHandler:
@@ -124,7 +115,8 @@ class RequestReplyHandler:
         headers: list[tuple[str, bytes]] = [(kh.CORRELATION_ID, item.correlation_id)]
         if item.json:
             headers.append((kh.CONTENT_TYPE, kh.JSON_CONTENT_TYPE.encode()))
-        return Outgoing(item.reply_topic, self._encode(outcome, item.json), item.correlation_id, tuple(headers))
+        value = self._encode(outcome, item.json)
+        return Outgoing(item.reply_topic, value, item.correlation_id, tuple(headers), source=item.record)
 
     def _encode(self, outcome: ScoreOutcome, as_json: bool) -> bytes:
         record = outcome.to_record()

@@ -65,7 +65,7 @@ class ScorerService:
         self.plane = DataPlane(self.store, settings.scorer_id)
         self._ready = threading.Event()
         self._closing = threading.Event()
-        self.health = HealthServer(settings.metrics_port, self._ready.is_set, status=self.status)
+        self.health = HealthServer(settings.metrics_port, self.ready, status=self.status)
         self._loop_running: ConsumeProduceLoop[Any] | None = None
         self._refresher = threading.Thread(target=self._refresh_forever, name="store-refresh", daemon=True)
 
@@ -138,8 +138,9 @@ class ScorerService:
 
     # --- status -------------------------------------------------------------------------
     def ready(self) -> bool:
-        """Whether the scorer has rebuilt its registry and loaded what it found."""
-        return self._ready.is_set()
+        """Whether the scorer has rebuilt its registry, loaded what it found, and still follows it."""
+        # wait_caught_up(0) raises once the follower thread has died (e.g. the broker is gone for good).
+        return self._ready.is_set() and self.follower.wait_caught_up(0)
 
     def status(self) -> dict[str, Any]:
         """The status JSON shown on /health/ready."""
@@ -174,12 +175,16 @@ class ScorerService:
             session_timeout_ms=s.session_timeout_ms,
             heartbeat_interval_ms=max(500, s.session_timeout_ms // 3),
         )
-        producer = make_producer(self.kafka, client_id=f"{self.kafka.client_id}-scorer-{s.scorer_id}")
+        # A short metadata wait: a reply topic that does not exist is dead-lettered after this long.
+        producer = make_producer(
+            self.kafka, client_id=f"{self.kafka.client_id}-scorer-{s.scorer_id}", max_block_ms=s.missing_topic_ms
+        )
         self._loop_running = ConsumeProduceLoop(
             consumer,
             producer,
             handler,
             topics=topics,
+            dlq_topic=s.dlq_topic,
             batching=s.batching,
             max_batch_rows=s.max_batch_rows,
             max_wait_ms=s.max_wait_ms,

@@ -44,6 +44,9 @@ class ScorerSettings(BaseSettings):
     session_timeout_ms: int = Field(default=10_000, ge=1_000)
     """How soon the group gives a dead scorer's partitions to the others (the broker's minimum is usually 6000)."""
 
+    missing_topic_ms: int = Field(default=3_000, ge=100)
+    """How long to wait for a reply topic's metadata before deciding it does not exist and dead-lettering the request."""
+
     metrics_port: int = Field(default=0, ge=0, le=65535)
     """Port of /metrics and /health/*; 0 picks a free port, which the scorer logs at start."""
 

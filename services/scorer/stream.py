@@ -29,8 +29,7 @@ from spindrift import wire
 from spindrift.kafka import headers as kh
 
 from .dataplane import DataPlane, ScoreCall, ScoreOutcome
-from .kafka_loop import Outgoing
-from .kafka_worker import dead_letter
+from .kafka_loop import Outgoing, dead_letter
 from .model_store import ResolveError
 
 log = logging.getLogger(__name__)
@@ -178,7 +177,7 @@ class StreamHandler:
         else:
             headers.append((kh.CONTENT_TYPE, kh.JSON_CONTENT_TYPE.encode()))
             value = json.dumps(enriched[0], separators=(",", ":")).encode()
-        return Outgoing(self.out_topic, value, item.record.key, tuple(headers))
+        return Outgoing(self.out_topic, value, item.record.key, tuple(headers), source=item.record)
 
 
 def _enrich(scored: dict[str, Any], selected: list[str] | None, produced: set[str]) -> dict[str, Any]:

@@ -227,6 +227,22 @@ def test_client_times_out_clearly_and_drops_duplicate_replies(cluster: Cluster) 
         assert client.duplicate_replies == 1
 
 
+def test_reply_topic_that_does_not_exist_is_dead_lettered_and_does_not_block(cluster: Cluster) -> None:
+    missing = f"no.such.replies-{uuid.uuid4().hex[:8]}"
+    value = wire.encode("ScoreRequest", {"request_id": "lost-1", "model": cluster.name, "rows": [{"text": "spark"}]})
+    producer = make_producer(cluster.kafka)
+    try:
+        producer.send(cluster.requests_topic, key=b"missing-key", value=value,
+                      headers=[(kh.REPLY_TOPIC, missing.encode())]).get(timeout=30)
+    finally:
+        producer.close()
+    behind = cluster.client.predict(cluster.name, texts_rows(1), key="missing-key", timeout=REPLY_TIMEOUT_S)
+    assert behind.rows
+    dead = _find_dlq_record(cluster, lambda r: r.value == value)
+    info = kh.read_dlq_headers(dead.headers)
+    assert info.exception.endswith("MissingTopic") and missing in info.message, info
+
+
 class SteadyLoad:
     """Sends one request every ``interval`` seconds from a thread until stopped; keeps every future."""
 
@@ -323,6 +339,10 @@ def test_stream_mode_enriches_events_and_dead_letters_bad_ones(cluster: Cluster)
             for i, event in enumerate(events[3:], start=3):
                 producer.send(in_topic, key=f"k{i}".encode(), value=json.dumps(event).encode(),
                               headers=[(kh.CONTENT_TYPE, b"application/json")])
+            # Avro in: a ScoreRequest whose rows are events (its model field is overridden by --model).
+            avro_events = texts_rows(2, start=100)
+            producer.send(in_topic, key=b"avro", value=wire.encode(
+                "ScoreRequest", {"request_id": "batch-1", "model": "ignored", "rows": avro_events}))
             producer.flush(timeout=30)
         finally:
             producer.close()
@@ -331,9 +351,17 @@ def test_stream_mode_enriches_events_and_dead_letters_bad_ones(cluster: Cluster)
             tp = TopicPartition(out_topic, 0)
             consumer.assign([tp])
             consumer.seek_to_beginning(tp)
-            out = _records(consumer, len(events), REPLY_TIMEOUT_S)
+            out = _records(consumer, len(events) + 1, REPLY_TIMEOUT_S)
         finally:
             consumer.close()
+        avro_out = out.pop()
+        assert avro_out.key == b"avro"
+        _name, reply = wire.decode(avro_out.value, avro_out.headers, expected="ScoreReply")
+        assert reply["version"] == 1 and reply["model"] == cluster.name
+        assert [(r["id"], r["text"]) for r in reply["outcome"]["rows"]] == [(e["id"], e["text"]) for e in avro_events]
+        for ours, theirs in zip(reply["outcome"]["rows"], cluster.models.spark_outputs(1, avro_events), strict=True):
+            for col in ("rawPrediction", "probability", "prediction"):
+                assert_close(ours[col], theirs[col], col)
         enriched = [json.loads(r.value) for r in out]
         assert [r.key for r in out] == [f"k{i}".encode() for i in range(len(events))]
         assert {kh.get_header_str(r.headers, "spindrift-model-version") for r in out} == {"1"}
