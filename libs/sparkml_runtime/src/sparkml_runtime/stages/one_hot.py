@@ -98,7 +98,10 @@ class OneHotEncoderModel(Stage):
     def transform_row(self, row: dict[str, Any]) -> None:
         keep = self.keep_invalid
         for c in self.columns:
-            v = row_value(self, row, c.src)
+            try:
+                v = row[c.src]
+            except KeyError:
+                v = row_value(self, row, c.src)  # raises the missing-column error
             if v is None:
                 row[c.dst] = None
                 continue
@@ -107,7 +110,8 @@ class OneHotEncoderModel(Stage):
                     raise self.invalid(f"expected a number or null, got {type(v).__name__} {v!r}", column=c.src)
                 v = float(v)
             if 0.0 <= v < c.categories:
-                row[c.dst] = c.vector(int(v))
+                cache = c.cache
+                row[c.dst] = cache[int(v)] if cache is not None else _one_hot(c.size, int(v))
             elif keep:
                 row[c.dst] = c.vector(c.categories)
             else:

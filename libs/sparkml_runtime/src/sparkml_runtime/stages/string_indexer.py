@@ -80,7 +80,16 @@ class StringIndexerModel(Stage):
     def transform_row(self, row: dict[str, Any]) -> None:
         mode = self.handle_invalid
         for src, dst, table in self._specs:
-            value = row_value(self, row, src)
+            try:
+                value = row[src]
+            except KeyError:
+                value = row_value(self, row, src)  # raises the missing-column error
+            if type(value) is str:
+                # The hot path: a known string label is one dict lookup.
+                found = table.by_string.get(value)
+                if found is not None:
+                    row[dst] = found
+                    continue
             idx = self._lookup(table, value, src, None)
             if idx < 0.0:
                 if mode == "keep":
