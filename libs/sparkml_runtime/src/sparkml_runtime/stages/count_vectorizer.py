@@ -46,6 +46,11 @@ class CountVectorizerModel(Stage):
         if not isinstance(value, (list, tuple)):
             what = "null" if value is None else f"{type(value).__name__} {value!r}"
             raise self.invalid(f"expected a list of strings, got {what}", column=self.input_col, row=row)
+        for t in value:
+            if t is not None and type(t) is not str:
+                raise self.invalid(
+                    f"expected string terms, got {type(t).__name__} {t!r}", column=self.input_col, row=row
+                )
         return list(value)
 
     def _threshold(self, n_tokens: int) -> float:

@@ -147,7 +147,7 @@ class FeatureHasher(Stage):
         idx = self._cat_cache.get(key)
         if idx is None:
             idx = murmur3_index(key, self.num_features)
-            if len(self._cat_cache) < 1_000_000:
+            if len(self._cat_cache) < 100_000:
                 self._cat_cache[key] = idx
         return idx
 
