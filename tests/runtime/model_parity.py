@@ -2,7 +2,7 @@
 
 ``assert_parity`` on more than 8 rows checks the columnar path; the same rows are then sent
 in chunks of at most 8, which ``transform_rows`` scores one row at a time, and compared
-with Spark's output for those rows.
+with Spark's output for those rows. An empty batch must give every output column, empty.
 """
 
 from __future__ import annotations
@@ -35,4 +35,8 @@ def assert_parity_both_paths(model: Any, df: DataFrame, tmp_path: Path) -> Any:
     for start in range(0, len(inputs), ROW_PATH_MAX):
         chunk = inputs[start : start + ROW_PATH_MAX]
         compare_rows(pipeline.transform_rows(chunk), expected[start : start + ROW_PATH_MAX], f"rows {start}+")
+    # An empty batch (e.g. after a 'skip' stage dropped every row) gives empty outputs, no error.
+    empty = pipeline.transform({name: [] for name in inputs[0]})
+    for col in expected[0]:
+        assert len(empty[col]) == 0, f"empty batch: column {col!r} has rows"
     return pipeline

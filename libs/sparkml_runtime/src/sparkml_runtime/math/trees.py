@@ -83,36 +83,34 @@ class Forest:
         self.cat_width = width
         self.has_categorical = bool(cat_sets)
         self.max_feature = int(self.feature.max(initial=-1))
-        # Plain lists for the one-row walk: indexing a list beats indexing numpy per node.
-        self._feature = self.feature.tolist()
-        self._threshold = self.threshold.tolist()
-        self._left = self.left.tolist()
-        self._right = self.right.tolist()
-        self._sets = node_sets
-        self._is_left = [bool(cat_is_left[s]) if s >= 0 else False for s in self.cat_slot.tolist()]
+        # One tuple of plain Python values per node for the one-row walk: a single list index
+        # and unpack per node is the cheapest step Python offers (numpy indexing is far slower).
+        left_flags = [bool(cat_is_left[s]) if s >= 0 else False for s in self.cat_slot.tolist()]
+        columns = [self.feature.tolist(), self.threshold.tolist(), self.left.tolist(), self.right.tolist()]
+        self._nodes = list(zip(*columns, strict=True))
+        self._cat_nodes = list(zip(*columns, node_sets, left_flags, strict=True))
         self._roots = self.roots.tolist()
 
     # --- one row ------------------------------------------------------------------------------
     def leaves_row(self, xs: Sequence[float]) -> list[int]:
         """The leaf (node index) each tree reaches for one row's feature values."""
-        feature, threshold, left, right = self._feature, self._threshold, self._left, self._right
         out = []
         if not self.has_categorical:
+            nodes = self._nodes
             for n in self._roots:
-                f = feature[n]
+                f, threshold, left, right = nodes[n]
                 while f >= 0:
-                    n = left[n] if xs[f] <= threshold[n] else right[n]
-                    f = feature[n]
+                    n = left if xs[f] <= threshold else right
+                    f, threshold, left, right = nodes[n]
                 out.append(n)
             return out
-        sets, is_left = self._sets, self._is_left
+        cat_nodes = self._cat_nodes
         for n in self._roots:
-            f = feature[n]
+            f, threshold, left, right, chosen, is_left = cat_nodes[n]
             while f >= 0:
-                chosen = sets[n]
-                go_left = xs[f] <= threshold[n] if chosen is None else (xs[f] in chosen) == is_left[n]
-                n = left[n] if go_left else right[n]
-                f = feature[n]
+                go_left = xs[f] <= threshold if chosen is None else (xs[f] in chosen) == is_left
+                n = left if go_left else right
+                f, threshold, left, right, chosen, is_left = cat_nodes[n]
             out.append(n)
         return out
 

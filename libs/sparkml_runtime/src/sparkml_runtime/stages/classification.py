@@ -79,7 +79,9 @@ class Classifier(Stage):
     def features_batch(self, frame: Frame) -> VectorColumn:
         """The features column, checked against the model's feature count."""
         x = frame.vectors(self.features_col, self.name)
-        if self.num_features is not None and len(x) and x.size != self.num_features:
+        if self.num_features is not None and not len(x):
+            return empty_features(self.num_features)
+        if self.num_features is not None and x.size != self.num_features:
             raise self.invalid(
                 f"features have size {x.size}, the model expects {self.num_features}", column=self.features_col, row=0
             )
@@ -226,6 +228,11 @@ class ProbabilisticClassifier(Classifier):
                 row[self.pred_col] = self.probability_to_prediction_row(prob)
             else:
                 row[self.pred_col] = self.predict_row(x)
+
+
+def empty_features(size: int) -> VectorColumn:
+    """A zero-row feature column of the model's size (an empty input carries no size)."""
+    return VectorColumn.from_dense(np.zeros((0, size)))
 
 
 def meta_double(value: Any) -> float:

@@ -14,6 +14,7 @@ from ..io.metadata import StageMetadata
 from ..math.clustering import KMeansCenters
 from ..vectors import SparseVector, Vector, to_dense, vector_size
 from .base import Stage, first_true, register, row_vector
+from .classification import empty_features
 
 
 @register("org.apache.spark.ml.clustering.KMeansModel")
@@ -70,7 +71,9 @@ class KMeans(Stage):
 
     def transform_batch(self, frame: Frame) -> None:
         x = frame.vectors(self.features_col, self.name)
-        if len(x) and x.size != self.num_features:
+        if not len(x):
+            x = empty_features(self.num_features)
+        if x.size != self.num_features:
             raise self.invalid(
                 f"features have size {x.size}, the model expects {self.num_features}", column=self.features_col, row=0
             )

@@ -16,7 +16,7 @@ from ..math import glm
 from ..math import linear as lm
 from ..vectors import SparseVector, Vector, VectorColumn, to_dense, vector_size
 from .base import Stage, register, row_value, row_vector
-from .classification import Classifier, ProbabilisticClassifier, output_col
+from .classification import Classifier, ProbabilisticClassifier, empty_features, output_col
 
 # Up to this many non-zeros, a binary logistic regression row is scored with a plain loop.
 _PY_DOT_MAX_NNZ = 32
@@ -228,7 +228,9 @@ class _LinearPredictor(Stage):
 
     def _features_batch(self, frame: Frame) -> VectorColumn:
         x = frame.vectors(self.features_col, self.name)
-        if len(x) and x.size != self.coef.shape[0]:
+        if not len(x):
+            return empty_features(self.coef.shape[0])
+        if x.size != self.coef.shape[0]:
             raise self.invalid(
                 f"features have size {x.size}, the model expects {self.coef.shape[0]}", column=self.features_col, row=0
             )
