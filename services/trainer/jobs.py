@@ -74,7 +74,12 @@ class JobOutcome:
 
 
 class Phases:
-    """Tracks the current phase of a job and its share of the overall progress (0..1)."""
+    """The current phase of a job and its share of the overall progress (0..1).
+
+    Every event that carries a progress value goes through here, under one lock, so the
+    progress of a job's events never goes backwards even though the job thread and the
+    progress thread both write them.
+    """
 
     def __init__(self, events: JobEvents) -> None:
         self._events = events
@@ -82,17 +87,34 @@ class Phases:
         self.start = 0.0
         self.end = 0.0
         self.spark_jobs_done = 0
+        self._last = 0.0
         self._lock = threading.Lock()
 
     def enter(self, name: str, start: float, end: float) -> None:
         """Begin a phase and announce it with a PROGRESS event."""
         with self._lock:
             self.name, self.start, self.end, self.spark_jobs_done = name, start, end, 0
-        self._events.emit("PROGRESS", name, progress=start)
+            self._emit("PROGRESS", name, start, None)
 
-    def within(self, fraction: float) -> float:
-        """Overall progress for a fraction of the current phase (capped below the phase's end)."""
-        return self.start + (self.end - self.start) * min(max(fraction, 0.0), 0.95)
+    def milestone(self, event_type: str, message: str, progress: float, details: dict[str, Any] | None = None) -> None:
+        """Write a milestone event (EVALUATED, CERTIFIED...) at ``progress``."""
+        with self._lock:
+            self._emit(event_type, message, progress, details)
+
+    def report(self, activity: str | None, spark_jobs_completed: int) -> None:
+        """A PROGRESS event for the running phase: what Spark is doing, or that it is still running."""
+        with self._lock:
+            self.spark_jobs_done += spark_jobs_completed
+            # Spark jobs of a phase are not known in advance: approach the phase's end as they complete.
+            fraction = 1.0 - 0.5 ** (self.spark_jobs_done / 4.0)
+            within = self.start + (self.end - self.start) * min(fraction, 0.95)
+            text = f"{self.name}: {activity}" if activity else f"{self.name} (still running)"
+            self._emit("PROGRESS", text, round(within, 4), None)
+
+    def _emit(self, event_type: str, message: str, progress: float, details: dict[str, Any] | None) -> None:
+        progress = max(progress, self._last)
+        self._events.emit(event_type, message, progress=progress, details=details)
+        self._last = progress
 
 
 class JobRunner:
@@ -253,22 +275,15 @@ class JobRunner:
         """Every few seconds, report the Spark stages of this job group that are running."""
         interval = self.ctx.settings.progress_interval_s
         seen_done: set[int] = set()
-        last_progress = 0.0
         while not self._finished.wait(interval):
             try:
-                message, completed = self._spark_status(seen_done)
+                activity, completed = self._spark_status(seen_done)
             except Exception:
                 continue  # the tracker is best effort; a missed report is harmless
-            if message is None and time.monotonic() - self.events.last_emit < 3 * interval:
+            if activity is None and time.monotonic() - self.events.last_emit < 3 * interval:
                 continue
-            self.phases.spark_jobs_done += completed
-            # Spark jobs of a phase are not known in advance: approach the phase's end as they complete.
-            fraction = 1.0 - 0.5 ** (self.phases.spark_jobs_done / 4.0)
-            progress = max(last_progress, self.phases.within(fraction))
-            last_progress = progress
-            text = f"{self.phases.name}: {message}" if message else f"{self.phases.name} (still running)"
             try:
-                self.events.emit("PROGRESS", text, progress=round(progress, 4))
+                self.phases.report(activity, completed)
             except Exception:
                 log.debug("progress event not written", exc_info=True)
 

@@ -14,7 +14,7 @@ from .data import load_data
 from .errors import JobError, SpecError
 from .evaluation import FitResult, build_param_grid, fit_and_evaluate, make_evaluator, split_holdout
 from .functions import FunctionResult, get_function
-from .publishing import build_manifest, next_version, publish_model
+from .publishing import build_manifest, publish_model
 from .spec import TrainSpec, build_pipeline, parse_train_spec
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def run_training(runner: JobRunner, job_dir: Path) -> JobOutcome:
     """Run a ``train`` job to its PUBLISHED outcome (errors propagate to the runner as FAILED)."""
     from .jobs import JobOutcome
 
-    ctx, events, phases = runner.ctx, runner.events, runner.phases
+    ctx, phases = runner.ctx, runner.phases
     phases.name = "validating the spec"
     spec = parse_train_spec(runner.request.spec())
 
@@ -53,25 +53,18 @@ def run_training(runner: JobRunner, job_dir: Path) -> JobOutcome:
         fitted, sample = _fit_pipeline(runner, spec, data)
     runner.check_cancelled()
     if spec.evaluation is not None:
-        events.emit(
-            "EVALUATED",
-            _describe_metrics(fitted.metrics, spec.evaluation.metric),
-            progress=0.8,
-            details=fitted.metrics,
-        )
+        phases.milestone("EVALUATED", _describe_metrics(fitted.metrics, spec.evaluation.metric), 0.8, fitted.metrics)
 
     phases.enter("certifying", 0.8, 0.9)
     model_dir = job_dir / "model"
     fitted.model.write().overwrite().save(str(model_dir))
     certificate = _certify(runner, fitted, model_dir, sample)
     runner.check_cancelled()
-    events.emit("CERTIFIED", _describe_certificate(certificate), progress=0.9, details=certificate.to_dict())
+    phases.milestone("CERTIFIED", _describe_certificate(certificate), 0.9, certificate.to_dict())
 
     phases.enter("publishing", 0.9, 1.0)
-    version = next_version(ctx.kafka, spec.model)
     manifest = build_manifest(
         name=spec.model,
-        version=version,
         job_id=runner.job_id,
         certificate=certificate,
         metrics=fitted.metrics,
@@ -79,7 +72,7 @@ def run_training(runner: JobRunner, job_dir: Path) -> JobOutcome:
         training_time_s=runner.elapsed_s(),
     )
     runner.check_cancelled()
-    publish_model(ctx.producer, manifest, model_dir)
+    version = int(publish_model(ctx.producer, ctx.kafka, manifest, model_dir)["version"])
     state = "servable" if certificate.servable else f"not servable ({certificate.reason})"
     return JobOutcome(
         "published",

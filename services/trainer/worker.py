@@ -219,11 +219,10 @@ class TrainerWorker:
 
         class Listener(ConsumerRebalanceListener):
             def on_partitions_revoked(self, revoked: Any) -> None:
-                worker._on_revoked(set(revoked))
+                pass  # an eager rebalance revokes everything; what matters is what comes back
 
             def on_partitions_assigned(self, assigned: Any) -> None:
-                if worker._runner is not None and not worker._runner.done:
-                    consumer.pause(*assigned)
+                worker._on_assigned(consumer, set(assigned))
 
         # The group's assignment uses this consumer's topic metadata; without partitions known at the
         # first join it would assign nothing and not look again for metadata_max_age_ms (minutes).
@@ -242,7 +241,13 @@ class TrainerWorker:
                 log.info("trainer %s ready (Spark %s)", self.settings.worker_name, self.settings.spark_master)
             for tp, batch in records.items():
                 for record in batch:
-                    self._handle(consumer, tp, record, history, watcher, producer)
+                    try:
+                        self._handle(consumer, tp, record, history, watcher, producer)
+                    except Exception:
+                        # e.g. the broker is briefly unreachable: offer the same request again shortly.
+                        log.exception("could not handle the request at %s offset %d; retrying", tp, record.offset)
+                        consumer.seek(tp, record.offset)
+                        self._stop.wait(1.0)
             if time.monotonic() - last_lag > _LAG_EVERY_S:
                 last_lag = time.monotonic()
                 self._update_lag(consumer)
@@ -321,6 +326,7 @@ class TrainerWorker:
             self._runner, self._running_from = None, None
         if outcome in ("published", "failed", "cancelled") and tp in consumer.assignment():
             self._commit(consumer, tp, offset)
+            consumer.seek(tp, offset + 1)  # a rebalance meanwhile may have reset the position to the job's offset
         elif tp in consumer.assignment():
             consumer.seek(tp, offset)  # no terminal event: offer the job again (the attempt cap bounds this)
         consumer.resume(*consumer.assignment())
@@ -330,17 +336,26 @@ class TrainerWorker:
         if runner is not None and runner.job_id == job_id and not runner.done:
             runner.cancel()
 
-    def _on_revoked(self, revoked: set[Any]) -> None:
-        """The group moved partitions away: a job read from one of them is re-run by its new owner."""
+    def _on_assigned(self, consumer: KafkaConsumer, assigned: set[Any]) -> None:
+        """After a rebalance: keep a running job if its partition came back (sticky), else hand it on."""
         runner, source = self._runner, self._running_from
-        if runner is not None and source is not None and source[0] in revoked and not runner.done:
-            runner.abandon("its partition was reassigned to another trainer")
-            runner.wait(60)
+        if runner is None or runner.done or source is None:
+            return
+        if source[0] in assigned:
+            consumer.pause(*assigned)  # still busy: no second job on this trainer
+            return
+        runner.abandon("its partition was reassigned to another trainer")
+        runner.wait(60)
 
     def _commit(self, consumer: KafkaConsumer, tp: TopicPartition, offset: int) -> None:
+        from kafka.errors import KafkaError
         from kafka.structs import OffsetAndMetadata
 
-        consumer.commit({tp: OffsetAndMetadata(offset + 1, "", -1)})
+        try:
+            consumer.commit({tp: OffsetAndMetadata(offset + 1, "", -1)})
+        except KafkaError as exc:
+            # Harmless: the request comes back, and its terminal event in the history stops a re-run.
+            log.warning("could not commit %s offset %d (%s); the request may be seen again", tp, offset + 1, exc)
 
     def _reject_undecodable(self, producer: Any, history: JobHistory, job_key: str | None, exc: Exception) -> None:
         """An unreadable request still gets a visible outcome when its key names a job."""
