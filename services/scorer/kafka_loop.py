@@ -2,9 +2,12 @@
 
 A :class:`RecordHandler` turns polled records into items (``decode``) and a batch of items
 into outgoing records (``handle``: replies, enriched events, dead letters). The loop sends
-them, waits until the broker has acknowledged every one, and only then commits the batch's
-offsets. When a send fails, nothing is committed and the consumer seeks back to the batch's
-first offsets, so the batch is handled again (callers de-duplicate by correlation id).
+them and commits a batch's offsets only once the broker has acknowledged every record of
+that batch and of the batches before it. Acknowledgements are pipelined: up to
+``max_in_flight`` batches wait for theirs while the next ones are handled, so the ack round
+trip does not cap throughput. When a send fails, nothing more is committed and the consumer
+seeks back to the first unacknowledged offsets, so those batches are handled again (callers
+de-duplicate by correlation id).
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -58,6 +62,18 @@ def dead_letter(record: ConsumerRecord, error: BaseException, dlq_topic: str) ->
         error, topic=record.topic, partition=record.partition, offset=record.offset, original=record.headers
     )
     return Outgoing(dlq_topic, record.value if record.value is not None else b"", record.key, tuple(headers))
+
+
+@dataclass
+class _InFlight:
+    """A handled batch whose output awaits acknowledgement: where it started, where to commit to."""
+
+    firsts: dict[TopicPartition, int]
+    nexts: dict[TopicPartition, int]
+    futures: list[Any] = field(default_factory=list)
+
+    def acknowledged(self) -> bool:
+        return all(f.is_done for f in self.futures)
 
 
 class RecordHandler(Protocol[Item]):
@@ -116,13 +132,16 @@ class ConsumeProduceLoop(Generic[Item]):
         max_batch_rows: int,
         max_wait_ms: float,
         ack_timeout_s: float = 30.0,
+        max_in_flight: int = 4,
     ) -> None:
         self.consumer = consumer
         self.producer = producer
         self.handler = handler
         self.dlq_topic = dlq_topic
         self.ack_timeout_s = ack_timeout_s
+        self.max_in_flight = max_in_flight
         self.batches = 0
+        self._in_flight: deque[_InFlight] = deque()
         self._handled: dict[TopicPartition, int] = {}  # next offset to commit, per partition
         self._lock = threading.Lock()
         self._batcher: MicroBatcher[tuple[ConsumerRecord, Item]] = MicroBatcher(
@@ -152,10 +171,14 @@ class ConsumeProduceLoop(Generic[Item]):
                     continue
                 if batch:
                     self._process(batch)
+                self._settle(block=False)
         finally:
-            self.commit_sync()
-            self.consumer.close()  # leaves the group at once instead of after the session timeout
-            self.producer.close(timeout=self.ack_timeout_s)
+            try:
+                self._settle(block=True)  # the batches in hand are finished and acknowledged before we leave
+            finally:
+                self.commit_sync()
+                self.consumer.close()  # leaves the group at once instead of after the session timeout
+                self.producer.close(timeout=self.ack_timeout_s)
 
     def _fetch(self, timeout_ms: float, max_records: int) -> list[tuple[ConsumerRecord, Item]]:
         polled = self.consumer.poll(timeout_ms=max(0, int(timeout_ms)), max_records=max_records)
@@ -165,30 +188,54 @@ class ConsumeProduceLoop(Generic[Item]):
         self.batches += 1
         metrics.BATCH_REQUESTS.observe(len(batch))
         outgoing = self.handler.handle([item for _record, item in batch])
-        futures = []
-        try:
-            for out in outgoing:
-                futures.append(self._send(out))
-            for future in futures:
-                future.get(timeout=self.ack_timeout_s)
-        except (KafkaError, OSError) as exc:
-            metrics.REPLY_FAILURES.inc()
-            log.error("the broker did not acknowledge this batch's output (%s); it will be handled again", exc)
-            self._rewind(batch)
-            time.sleep(0.5)  # back off: the broker is struggling and retrying at once would spin
-            return
-        nexts: dict[TopicPartition, int] = {}
-        owned = self.consumer.assignment()  # a rebalance during this batch may have moved some away
+        entry = _InFlight({}, {})
         for record, _item in batch:
             tp = TopicPartition(record.topic, record.partition)
-            if tp in owned:
-                nexts[tp] = record.offset + 1
-        if not nexts:
+            entry.firsts.setdefault(tp, record.offset)
+            entry.nexts[tp] = record.offset + 1
+        self._in_flight.append(entry)
+        try:
+            for out in outgoing:
+                entry.futures.append(self._send(out))
+        except (KafkaError, OSError) as exc:
+            self._failed(exc)
+
+    def _settle(self, *, block: bool) -> None:
+        """Commit every leading batch whose output is acknowledged; wait for them when ``block`` or too many."""
+        while self._in_flight:
+            head = self._in_flight[0]
+            if not (block or len(self._in_flight) > self.max_in_flight or head.acknowledged()):
+                return
+            try:
+                for future in head.futures:
+                    future.get(timeout=self.ack_timeout_s)
+            except (KafkaError, OSError) as exc:
+                self._failed(exc)
+                return
+            self._in_flight.popleft()
+            self._commit(head.nexts)
+
+    def _commit(self, nexts: dict[TopicPartition, int]) -> None:
+        owned = self.consumer.assignment()  # a rebalance since the batch was polled may have moved some away
+        offsets = {tp: o for tp, o in nexts.items() if tp in owned}
+        if not offsets:
             return
         with self._lock:
-            self._handled.update(nexts)
-        # Async is safe: every reply of this batch is already acknowledged, and commits stay ordered.
-        self.consumer.commit_async({tp: OffsetAndMetadata(o, "", -1) for tp, o in nexts.items()}, callback=_log_commit)
+            self._handled.update(offsets)
+        # Async is safe: this batch and every one before it are acknowledged, and commits stay ordered.
+        self.consumer.commit_async({tp: OffsetAndMetadata(o, "", -1) for tp, o in offsets.items()}, callback=_log_commit)
+
+    def _failed(self, exc: BaseException) -> None:
+        """Output was not acknowledged: rewind to the first unacknowledged offsets and handle them again."""
+        metrics.REPLY_FAILURES.inc()
+        log.error("the broker did not acknowledge a batch's output (%s); handling it again", exc)
+        firsts: dict[TopicPartition, int] = {}
+        for entry in self._in_flight:
+            for tp, offset in entry.firsts.items():
+                firsts[tp] = min(offset, firsts.get(tp, offset))
+        self._in_flight.clear()
+        self._rewind(firsts)
+        time.sleep(0.5)  # back off: the broker is struggling and retrying at once would spin
 
     def _send(self, out: Outgoing) -> Any:
         try:
@@ -203,10 +250,7 @@ class ConsumeProduceLoop(Generic[Item]):
             letter = dead_letter(out.source, error, self.dlq_topic)
             return self.producer.send(letter.topic, value=letter.value, key=letter.key, headers=list(letter.headers))
 
-    def _rewind(self, batch: list[tuple[ConsumerRecord, Item]]) -> None:
-        firsts: dict[TopicPartition, int] = {}
-        for record, _item in batch:
-            firsts.setdefault(TopicPartition(record.topic, record.partition), record.offset)
+    def _rewind(self, firsts: dict[TopicPartition, int]) -> None:
         for tp, offset in firsts.items():
             try:
                 self.consumer.seek(tp, offset)
