@@ -123,8 +123,11 @@ def fit_tutorial(workdir: Path) -> tuple[Path, float]:
     spark.sparkContext.setLogLevel("ERROR")
     try:
         train = spark.createDataFrame(TRAINING, ["id", "text", "label"])
-        stages = [Tokenizer(inputCol="text", outputCol="words"), HashingTF(inputCol="words", outputCol="features"),
-                  LogisticRegression(maxIter=10, regParam=0.001)]
+        stages = [
+            Tokenizer(inputCol="text", outputCol="words"),
+            HashingTF(inputCol="words", outputCol="features"),
+            LogisticRegression(maxIter=10, regParam=0.001),
+        ]
         model = Pipeline(stages=stages).fit(train)  # type: ignore[arg-type]
         path = workdir / "tutorial"
         model.write().overwrite().save(str(path))
@@ -175,9 +178,17 @@ def measure_throughput(kafka: KafkaSettings, topic: str, model: str, total: int)
     consumer.seek_to_end(tp)
     consumer.position(tp)
     values = [
-        wire.encode("ScoreRequest", {"request_id": f"t{i}", "model": model, "version": None,
-                                     "rows": [{"id": i, "text": TEXTS[i % len(TEXTS)]}], "reply_topic": reply_topic,
-                                     "sent_at_ms": None})
+        wire.encode(
+            "ScoreRequest",
+            {
+                "request_id": f"t{i}",
+                "model": model,
+                "version": None,
+                "rows": [{"id": i, "text": TEXTS[i % len(TEXTS)]}],
+                "reply_topic": reply_topic,
+                "sent_at_ms": None,
+            },
+        )
         for i in range(total)
     ]
     headers = [(kh.REPLY_TOPIC, reply_topic.encode())]
@@ -266,8 +277,11 @@ def markdown(results: list[Result], spark_p50_ms: float) -> str:
             f"| {r.scorers} | {'on' if r.batching else 'off'} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | "
             f"{r.scorer_p50_ms:.2f} | {r.rows_per_s:,.0f} | {r.mean_batch_requests:.1f} |"
         )
-    lines += ["", f"Spark one-row `transform(...).collect()` in this run (no Kafka): p50 {spark_p50_ms:.1f} ms.",
-              f"Floor: p50 ≤ {P50_FLOOR_MS:.0f} ms at {RATE_PER_S:.0f} req/s."]
+    lines += [
+        "",
+        f"Spark one-row `transform(...).collect()` in this run (no Kafka): p50 {spark_p50_ms:.1f} ms.",
+        f"Floor: p50 ≤ {P50_FLOOR_MS:.0f} ms at {RATE_PER_S:.0f} req/s.",
+    ]
     return "\n".join(lines)
 
 
@@ -287,8 +301,17 @@ def main(argv: list[str] | None = None) -> int:
             ensure_topics(kafka)
             producer = make_producer(kafka)
             try:
-                publish_version(producer, {"name": name, "version": 1, "servable": True, "reason": None,
-                                           "sample_rows": [{"id": 0, "text": TEXTS[0]}]}, model_dir)
+                publish_version(
+                    producer,
+                    {
+                        "name": name,
+                        "version": 1,
+                        "servable": True,
+                        "reason": None,
+                        "sample_rows": [{"id": 0, "text": TEXTS[0]}],
+                    },
+                    model_dir,
+                )
             finally:
                 producer.close()
             results = []
@@ -317,8 +340,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
     if not floor_ok:
-        print(f"FLOOR MISSED: a batching-on p50 above {P50_FLOOR_MS} ms at {RATE_PER_S:.0f} req/s "
-              f"(load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+        print(
+            f"FLOOR MISSED: a batching-on p50 above {P50_FLOOR_MS} ms at {RATE_PER_S:.0f} req/s "
+            f"(load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+        )
     return 1 if args.check and not floor_ok else 0
 
 

@@ -199,7 +199,8 @@ class SpindriftClient:
             return future
         sent.add_errback(
             lambda exc: self._fail(
-                request_id, SpindriftClientError(f"the broker did not accept the request on {self.requests_topic}: {exc}")
+                request_id,
+                SpindriftClientError(f"the broker did not accept the request on {self.requests_topic}: {exc}"),
             )
         )
         return future
@@ -235,7 +236,9 @@ class SpindriftClient:
         while not partitions:
             if time.monotonic() > deadline:
                 consumer.close()
-                raise SpindriftClientError(f"reply topic {self.reply_topic} has no partitions after {ready_timeout_s} s")
+                raise SpindriftClientError(
+                    f"reply topic {self.reply_topic} has no partitions after {ready_timeout_s} s"
+                )
             time.sleep(0.05)  # metadata polling interval
             partitions = consumer.partitions_for_topic(self.reply_topic)
         tps = [TopicPartition(self.reply_topic, p) for p in sorted(partitions)]
@@ -278,7 +281,10 @@ class SpindriftClient:
             _settle(
                 pending.future,
                 exception=ScoringError(
-                    str(outcome["code"]), str(outcome.get("message")), model=reply.get("model"), version=reply.get("version")
+                    str(outcome["code"]),
+                    str(outcome.get("message")),
+                    model=reply.get("model"),
+                    version=reply.get("version"),
                 ),
             )
             return
@@ -340,7 +346,9 @@ def _check_request(model: str, rows: Sequence[Mapping[str, Any]], timeout: float
         raise ValueError(f"timeout must be positive, got {timeout}")
 
 
-def _settle(future: Future[Prediction], *, result: Prediction | None = None, exception: BaseException | None = None) -> None:
+def _settle(
+    future: Future[Prediction], *, result: Prediction | None = None, exception: BaseException | None = None
+) -> None:
     """Complete a future once; a second completion (a race with a timeout) is ignored."""
     if future.done():
         return

@@ -38,26 +38,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dlq-topic", help="dead-letter topic (SCORER_DLQ_TOPIC)")
     p.add_argument("--max-batch-rows", type=int, help="most rows per vectorised call (SCORER_MAX_BATCH_ROWS)")
     p.add_argument("--max-wait-ms", type=float, help="longest wait to fill a small batch (SCORER_MAX_WAIT_MS)")
-    p.add_argument("--no-batching", dest="batching", action="store_false", default=None,
-                   help="score requests one at a time (SCORER_BATCHING=false)")
+    p.add_argument(
+        "--no-batching",
+        dest="batching",
+        action="store_false",
+        default=None,
+        help="score requests one at a time (SCORER_BATCHING=false)",
+    )
     p.add_argument("--metrics-port", type=int, help="port of /metrics and /health; 0 = any free (SCORER_METRICS_PORT)")
     p.add_argument("--cache-dir", type=Path, help="where model artifacts are unpacked (SCORER_CACHE_DIR)")
     p.add_argument("--scorer-id", help="name put in every reply (SCORER_SCORER_ID)")
-    p.add_argument("--ready-timeout", type=float, default=300.0,
-                   help="seconds to wait for the registry catch-up before giving up (default 300)")
+    p.add_argument(
+        "--ready-timeout",
+        type=float,
+        default=300.0,
+        help="seconds to wait for the registry catch-up before giving up (default 300)",
+    )
     stream = p.add_argument_group("stream mode")
     stream.add_argument("--stream", metavar="IN:OUT", help="enrich events of topic IN with predictions onto topic OUT")
     stream.add_argument("--model", help="model name (stream mode)")
     stream.add_argument("--version", help="version number or alias (stream mode; default: production, else latest)")
-    stream.add_argument("--columns", help="comma-separated prediction columns to add (default: the last stage's outputs)")
+    stream.add_argument(
+        "--columns", help="comma-separated prediction columns to add (default: the last stage's outputs)"
+    )
     stream.add_argument("--stream-group-id", help="consumer group of the stream (default: spindrift-stream-MODEL-IN)")
     return p
 
 
 def settings_from_args(args: argparse.Namespace) -> ScorerSettings:
     """ScorerSettings from the environment, overridden by the options given on the command line."""
-    fields = ("group_id", "requests_topic", "dlq_topic", "max_batch_rows", "max_wait_ms", "batching",
-              "metrics_port", "cache_dir", "scorer_id")
+    fields = (
+        "group_id",
+        "requests_topic",
+        "dlq_topic",
+        "max_batch_rows",
+        "max_wait_ms",
+        "batching",
+        "metrics_port",
+        "cache_dir",
+        "scorer_id",
+    )
     overrides: dict[str, Any] = {f: getattr(args, f) for f in fields if getattr(args, f) is not None}
     return ScorerSettings(**overrides)
 
@@ -86,8 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: Any) -> None:
-        log.info("%s received: finishing the current batch, committing and leaving the group",
-                 signal.Signals(signum).name)
+        log.info(
+            "%s received: finishing the current batch, committing and leaving the group", signal.Signals(signum).name
+        )
         stop.set()
 
     signal.signal(signal.SIGTERM, request_stop)
@@ -102,8 +123,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             if stop.is_set():
                 return 0
             if time.monotonic() > deadline:
-                log.error("the registry did not catch up within %.0f s; is Kafka at %s healthy?",
-                          args.ready_timeout, kafka.bootstrap_servers)
+                log.error(
+                    "the registry did not catch up within %.0f s; is Kafka at %s healthy?",
+                    args.ready_timeout,
+                    kafka.bootstrap_servers,
+                )
                 return 1
         if stream_spec is None:
             service.run_request_reply(stop)
@@ -125,8 +149,9 @@ def _wait_for_model(service: ScorerService, spec: StreamSpec, stop: threading.Ev
             loaded = service.store.snapshot().resolve(spec.model, spec.version)
         except ResolveError as exc:
             if time.monotonic() >= next_log:
-                log.warning("stream waits for model %s (version %s): %s", spec.model, spec.version or "default",
-                            exc.message)
+                log.warning(
+                    "stream waits for model %s (version %s): %s", spec.model, spec.version or "default", exc.message
+                )
                 next_log = time.monotonic() + 30.0
             stop.wait(0.5)  # poll the store until the model is published and loaded
             continue

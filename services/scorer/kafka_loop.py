@@ -223,7 +223,9 @@ class ConsumeProduceLoop(Generic[Item]):
         with self._lock:
             self._handled.update(offsets)
         # Async is safe: this batch and every one before it are acknowledged, and commits stay ordered.
-        self.consumer.commit_async({tp: OffsetAndMetadata(o, "", -1) for tp, o in offsets.items()}, callback=_log_commit)
+        self.consumer.commit_async(
+            {tp: OffsetAndMetadata(o, "", -1) for tp, o in offsets.items()}, callback=_log_commit
+        )
 
     def _failed(self, exc: BaseException) -> None:
         """Output was not acknowledged: rewind to the first unacknowledged offsets and handle them again."""

@@ -85,7 +85,9 @@ class RequestReplyHandler:
         )
         correlation = kh.get_header(headers, kh.CORRELATION_ID) or request_id.encode()
         sent_at = body.get("sent_at_ms")
-        return Incoming(record, call, str(reply_topic), correlation, is_json, sent_at if isinstance(sent_at, int) else None)
+        return Incoming(
+            record, call, str(reply_topic), correlation, is_json, sent_at if isinstance(sent_at, int) else None
+        )
 
     def rows_of(self, item: Incoming) -> int:
         """Rows the request will cost (1 for a dead letter)."""
@@ -101,7 +103,11 @@ class RequestReplyHandler:
             if item.call is None:
                 assert item.error is not None
                 log.warning(
-                    "dead-lettering %s-%d@%d: %s", item.record.topic, item.record.partition, item.record.offset, item.error
+                    "dead-lettering %s-%d@%d: %s",
+                    item.record.topic,
+                    item.record.partition,
+                    item.record.offset,
+                    item.error,
                 )
                 out.append(dead_letter(item.record, item.error, self.dlq_topic))
             else:

@@ -82,7 +82,9 @@ class StoreSnapshot:
             return loaded
         why = self.failed.get(key)
         if why is not None:
-            raise ResolveError("MODEL_NOT_SERVABLE", f"{name} version {key[1]} failed to load on this scorer: {why}", key[1])
+            raise ResolveError(
+                "MODEL_NOT_SERVABLE", f"{name} version {key[1]} failed to load on this scorer: {why}", key[1]
+            )
         raise ResolveError(
             "MODEL_NOT_SERVABLE", f"{name} version {key[1]} is not loaded on this scorer yet; retry shortly", key[1]
         )
@@ -93,7 +95,9 @@ class StoreSnapshot:
             {"model": n, "version": v, "state": "loaded", "load_seconds": round(lv.load_seconds, 4)}
             for (n, v), lv in sorted(self.loaded.items())
         ]
-        rows += [{"model": n, "version": v, "state": "failed", "reason": why} for (n, v), why in sorted(self.failed.items())]
+        rows += [
+            {"model": n, "version": v, "state": "failed", "reason": why} for (n, v), why in sorted(self.failed.items())
+        ]
         return rows
 
 

@@ -123,8 +123,14 @@ class ScorerService:
             dlq_topic=self.settings.dlq_topic,
             columns=spec.columns,
         )
-        log.info("streaming %s → %s with %s (version %s), group %s", spec.in_topic, spec.out_topic,
-                 spec.model, spec.version or "default", group)
+        log.info(
+            "streaming %s → %s with %s (version %s), group %s",
+            spec.in_topic,
+            spec.out_topic,
+            spec.model,
+            spec.version or "default",
+            group,
+        )
         self._loop(handler, [spec.in_topic], group).run(stop)
 
     def close(self) -> None:

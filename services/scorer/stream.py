@@ -136,7 +136,11 @@ class StreamHandler:
                 try:
                     out.append(self._enriched(item, outcome, *columns))
                 except (wire.WireError, TypeError, ValueError) as exc:  # an output the format cannot carry
-                    out.append(dead_letter(item.record, StreamEventError(f"could not encode the result: {exc}"), self.dlq_topic))
+                    out.append(
+                        dead_letter(
+                            item.record, StreamEventError(f"could not encode the result: {exc}"), self.dlq_topic
+                        )
+                    )
         return out
 
     def _columns(self) -> tuple[list[str] | None, set[str]]:

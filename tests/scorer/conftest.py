@@ -64,8 +64,14 @@ def tutorial_models(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> Tut
     return TutorialModels(dirs, models, spark)
 
 
-def manifest(name: str, version: int, *, servable: bool = True, reason: str | None = None,
-             sample_rows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def manifest(
+    name: str,
+    version: int,
+    *,
+    servable: bool = True,
+    reason: str | None = None,
+    sample_rows: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """A manifest as the trainer writes it (the fields the scorer reads, plus the required ones)."""
     return {
         "name": name,

@@ -58,7 +58,9 @@ def rows(*texts: str, start: int = 0) -> list[dict[str, Any]]:
     return [{"id": start + i, "text": t} for i, t in enumerate(texts)]
 
 
-def assert_matches_spark(models: TutorialModels, version: int, got: list[dict[str, Any]], sent: list[dict[str, Any]]) -> None:
+def assert_matches_spark(
+    models: TutorialModels, version: int, got: list[dict[str, Any]], sent: list[dict[str, Any]]
+) -> None:
     expected = models.spark_outputs(version, sent)
     assert len(got) == len(expected)
     for i, (ours, theirs) in enumerate(zip(got, expected, strict=True)):
@@ -75,12 +77,14 @@ def test_batch_is_grouped_per_version_and_matches_spark(setup: Any, tutorial_mod
     _registry, _store, plane = setup
     a, b, c, d = rows("spark i j k", "l m n"), rows("apache hadoop"), rows("spark hadoop spark", ""), rows("b d")
     before = score_calls("tutorial", "1"), score_calls("tutorial", "2")
-    replies = plane.score([
-        ScoreCall("a", "tutorial", a, version="1"),
-        ScoreCall("b", "tutorial", b, version="2"),
-        ScoreCall("c", "tutorial", c, version="1"),
-        ScoreCall("d", "tutorial", d),  # no version, no production alias: the latest servable one
-    ])
+    replies = plane.score(
+        [
+            ScoreCall("a", "tutorial", a, version="1"),
+            ScoreCall("b", "tutorial", b, version="2"),
+            ScoreCall("c", "tutorial", c, version="1"),
+            ScoreCall("d", "tutorial", d),  # no version, no production alias: the latest servable one
+        ]
+    )
     assert [r.request_id for r in replies] == ["a", "b", "c", "d"]
     assert all(r.ok for r in replies), [r.error_message for r in replies]
     assert [r.version for r in replies] == [1, 2, 1, 2]
@@ -96,8 +100,13 @@ def test_bad_row_fails_only_its_own_request(setup: Any, tutorial_models: Tutoria
     _registry, _store, plane = setup
     good = rows("spark i j k", "l m n")
     bad = [{"id": 7, "text": "fine"}, {"id": 8, "txt": "typo in the column name"}]
-    replies = plane.score([ScoreCall("good", "tutorial", good, "1"), ScoreCall("bad", "tutorial", bad, "1"),
-                           ScoreCall("good2", "tutorial", good, "1")])
+    replies = plane.score(
+        [
+            ScoreCall("good", "tutorial", good, "1"),
+            ScoreCall("bad", "tutorial", bad, "1"),
+            ScoreCall("good2", "tutorial", good, "1"),
+        ]
+    )
     assert replies[1].error_code is ErrorCode.INVALID_INPUT
     message = replies[1].error_message or ""
     # The row is numbered within its own request, and the column and stage are named.
@@ -115,8 +124,9 @@ def test_bad_row_fails_only_its_own_request(setup: Any, tutorial_models: Tutoria
         ("tutorial", "staging", ErrorCode.UNKNOWN_VERSION, "staging"),
     ],
 )
-def test_unknown_model_or_version_gets_an_error_reply(setup: Any, model: str, version: str | None,
-                                                     code: ErrorCode, needle: str) -> None:
+def test_unknown_model_or_version_gets_an_error_reply(
+    setup: Any, model: str, version: str | None, code: ErrorCode, needle: str
+) -> None:
     _registry, _store, plane = setup
     [reply] = plane.score([ScoreCall("x", model, rows("spark"), version)])
     assert reply.error_code is code
@@ -133,7 +143,9 @@ def test_malformed_rows_are_invalid_input(setup: Any, bad_rows: Any, needle: str
     assert needle in (reply.error_message or "")
 
 
-def test_not_servable_and_failed_versions_answer_why(setup: Any, tutorial_models: TutorialModels, tmp_path: Path) -> None:
+def test_not_servable_and_failed_versions_answer_why(
+    setup: Any, tutorial_models: TutorialModels, tmp_path: Path
+) -> None:
     registry, store, plane = setup
     publish(registry, store, "tutorial", 3, tutorial_models.dirs[1], servable=False, reason="parity check failed")
     broken = tmp_path / "broken"
@@ -141,11 +153,13 @@ def test_not_servable_and_failed_versions_answer_why(setup: Any, tutorial_models
     shutil.rmtree(next((broken / "stages").glob("2_*")) / "data")  # the LR coefficients are gone
     publish(registry, store, "tutorial", 4, broken)
     store.refresh()
-    r3, r4, latest = plane.score([
-        ScoreCall("3", "tutorial", rows("spark"), "3"),
-        ScoreCall("4", "tutorial", rows("spark"), "4"),
-        ScoreCall("latest", "tutorial", rows("spark")),
-    ])
+    r3, r4, latest = plane.score(
+        [
+            ScoreCall("3", "tutorial", rows("spark"), "3"),
+            ScoreCall("4", "tutorial", rows("spark"), "4"),
+            ScoreCall("latest", "tutorial", rows("spark")),
+        ]
+    )
     assert r3.error_code is ErrorCode.MODEL_NOT_SERVABLE and "parity check failed" in (r3.error_message or "")
     assert r4.error_code is ErrorCode.MODEL_NOT_SERVABLE and "failed to load" in (r4.error_message or "")
     assert r4.version == 4
@@ -181,15 +195,25 @@ def test_new_version_takes_over_only_once_loaded(setup: Any, tutorial_models: Tu
 
 def test_production_alias_and_retirement_change_the_default(setup: Any) -> None:
     registry, store, plane = setup
-    registry.apply({"model": "tutorial", "version": 1, "type": "PROMOTED", "alias": "production",
-                    "manifest_json": None, "at_ms": 0})
+    registry.apply(
+        {
+            "model": "tutorial",
+            "version": 1,
+            "type": "PROMOTED",
+            "alias": "production",
+            "manifest_json": None,
+            "at_ms": 0,
+        }
+    )
     store.refresh()
     assert plane.score([ScoreCall("x", "tutorial", rows("spark"))])[0].version == 1
-    registry.apply({"model": "tutorial", "version": 1, "type": "RETIRED", "alias": None,
-                    "manifest_json": None, "at_ms": 0})
+    registry.apply(
+        {"model": "tutorial", "version": 1, "type": "RETIRED", "alias": None, "manifest_json": None, "at_ms": 0}
+    )
     store.refresh()
-    default, explicit = plane.score([ScoreCall("x", "tutorial", rows("spark")),
-                                     ScoreCall("y", "tutorial", rows("spark"), "1")])
+    default, explicit = plane.score(
+        [ScoreCall("x", "tutorial", rows("spark")), ScoreCall("y", "tutorial", rows("spark"), "1")]
+    )
     assert default.version == 2
     assert explicit.error_code is ErrorCode.UNKNOWN_VERSION and "retired" in (explicit.error_message or "")
     assert ("tutorial", 1) not in store.snapshot().loaded

@@ -58,17 +58,33 @@ class Cluster:
 
 
 @pytest.fixture(scope="module")
-def cluster(kafka_settings: KafkaSettings, tutorial_models: TutorialModels,
-            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def cluster(
+    kafka_settings: KafkaSettings, tutorial_models: TutorialModels, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cluster]:
     suffix = uuid.uuid4().hex[:8]
     requests_topic, dlq_topic = f"score.requests.test-{suffix}", f"score.dlq.test-{suffix}"
     ensure_topics(kafka_settings)  # the registry topics the publisher writes to
     ensure_topics(kafka_settings, [TopicSpec(requests_topic, 4), TopicSpec(dlq_topic, 1)])
     log_dir = tmp_path_factory.mktemp("scorer-logs")
-    env = scorer_env(kafka_settings, group_id=f"scorers-{suffix}", requests_topic=requests_topic,
-                     dlq_topic=dlq_topic, session_timeout_ms="6000", max_wait_ms="2")
-    c = Cluster(kafka_settings, tutorial_models, f"tutorial-{suffix}", requests_topic, dlq_topic, {}, None,  # type: ignore[arg-type]
-                env, log_dir)
+    env = scorer_env(
+        kafka_settings,
+        group_id=f"scorers-{suffix}",
+        requests_topic=requests_topic,
+        dlq_topic=dlq_topic,
+        session_timeout_ms="6000",
+        max_wait_ms="2",
+    )
+    c = Cluster(
+        kafka_settings,
+        tutorial_models,
+        f"tutorial-{suffix}",
+        requests_topic,
+        dlq_topic,
+        {},
+        None,  # type: ignore[arg-type]
+        env,
+        log_dir,
+    )
     c.publish(1)
     try:
         for name in ("scorer-a", "scorer-b"):
@@ -123,8 +139,10 @@ def test_bad_rows_fail_only_their_own_request(cluster: Cluster) -> None:
     good = texts_rows(3)
     bad = [{"id": 1, "text": "fine"}, {"id": 2, "text": 12.5}]
     # Same key → same partition, so both usually land in one batch.
-    futures = [cluster.client.predict_async(cluster.name, rows, key="mixed", timeout=REPLY_TIMEOUT_S)
-               for rows in (good, bad, good)]
+    futures = [
+        cluster.client.predict_async(cluster.name, rows, key="mixed", timeout=REPLY_TIMEOUT_S)
+        for rows in (good, bad, good)
+    ]
     with pytest.raises(ScoringError) as failed:
         futures[1].result(timeout=REPLY_TIMEOUT_S + 5)
     assert failed.value.code == "INVALID_INPUT"
@@ -144,9 +162,15 @@ def test_spring_style_json_request_gets_json_reply_with_its_correlation_id(clust
         tp = TopicPartition(reply_topic, 0)
         consumer.assign([tp])
         consumer.seek_to_beginning(tp)
-        producer.send(cluster.requests_topic, value=json.dumps(body).encode(), headers=[
-            (kh.CONTENT_TYPE, b"application/json"), (kh.REPLY_TOPIC, reply_topic.encode()),
-            (kh.CORRELATION_ID, correlation)]).get(timeout=30)
+        producer.send(
+            cluster.requests_topic,
+            value=json.dumps(body).encode(),
+            headers=[
+                (kh.CONTENT_TYPE, b"application/json"),
+                (kh.REPLY_TOPIC, reply_topic.encode()),
+                (kh.CORRELATION_ID, correlation),
+            ],
+        ).get(timeout=30)
         record = _first_record(consumer, REPLY_TIMEOUT_S)
     finally:
         producer.close()
@@ -166,8 +190,10 @@ def test_poison_message_goes_to_dlq_and_requests_behind_it_are_answered(cluster:
     finally:
         producer.close()
     # Same key → same partition, right behind the poison message.
-    behind = [cluster.client.predict_async(cluster.name, texts_rows(1, i), key="poison-key", timeout=REPLY_TIMEOUT_S)
-              for i in range(5)]
+    behind = [
+        cluster.client.predict_async(cluster.name, texts_rows(1, i), key="poison-key", timeout=REPLY_TIMEOUT_S)
+        for i in range(5)
+    ]
     assert all(f.result(timeout=REPLY_TIMEOUT_S + 5).version == 1 for f in behind)
     dead = _find_dlq_record(cluster, lambda r: r.value == poison)
     assert dead.key == b"poison-key"
@@ -208,8 +234,16 @@ def test_client_times_out_clearly_and_drops_duplicate_replies(cluster: Cluster) 
         finally:
             consumer.close()
         _name, body = wire.decode(request.value, request.headers, expected="ScoreRequest")
-        reply = wire.encode("ScoreReply", {"request_id": body["request_id"], "model": cluster.name, "version": 7,
-                                           "outcome": {"rows": [{"prediction": 1.0}]}, "scorer": "by-hand"})
+        reply = wire.encode(
+            "ScoreReply",
+            {
+                "request_id": body["request_id"],
+                "model": cluster.name,
+                "version": 7,
+                "outcome": {"rows": [{"prediction": 1.0}]},
+                "scorer": "by-hand",
+            },
+        )
         headers = [(kh.CORRELATION_ID, kh.get_header(request.headers, kh.CORRELATION_ID) or b"")]
         reply_topic = kh.get_header_str(request.headers, kh.REPLY_TOPIC)
         assert reply_topic == client.reply_topic
@@ -232,8 +266,9 @@ def test_reply_topic_that_does_not_exist_is_dead_lettered_and_does_not_block(clu
     value = wire.encode("ScoreRequest", {"request_id": "lost-1", "model": cluster.name, "rows": [{"text": "spark"}]})
     producer = make_producer(cluster.kafka)
     try:
-        producer.send(cluster.requests_topic, key=b"missing-key", value=value,
-                      headers=[(kh.REPLY_TOPIC, missing.encode())]).get(timeout=30)
+        producer.send(
+            cluster.requests_topic, key=b"missing-key", value=value, headers=[(kh.REPLY_TOPIC, missing.encode())]
+        ).get(timeout=30)
     finally:
         producer.close()
     behind = cluster.client.predict(cluster.name, texts_rows(1), key="missing-key", timeout=REPLY_TIMEOUT_S)
@@ -265,7 +300,9 @@ class SteadyLoad:
         i = 0
         while not self._stop.wait(self.interval):
             rows = texts_rows(1, i)
-            self.sent.append((rows, self.cluster.client.predict_async(self.cluster.name, rows, timeout=REPLY_TIMEOUT_S)))
+            self.sent.append(
+                (rows, self.cluster.client.predict_async(self.cluster.name, rows, timeout=REPLY_TIMEOUT_S))
+            )
             i += 1
 
     def results(self) -> list[Prediction]:
@@ -287,8 +324,13 @@ def test_new_version_under_load_is_picked_up_without_errors(cluster: Cluster) ->
     with SteadyLoad(cluster, interval=0.02) as load:
         load.wait_until(lambda done: len(done) >= 20, 30, "replies from v1")
         cluster.publish(2)
-        load.wait_until(lambda done: {p.scorer for p in done[-40:] if p.version == 2} == scorers
-                        and all(p.version == 2 for p in done[-10:]), 60, "both scorers to answer with v2")
+        load.wait_until(
+            lambda done: (
+                {p.scorer for p in done[-40:] if p.version == 2} == scorers and all(p.version == 2 for p in done[-10:])
+            ),
+            60,
+            "both scorers to answer with v2",
+        )
     predictions = load.results()  # raises if any request got an error reply or timed out
     versions = [p.version for p in predictions]
     assert versions[0] == 1 and versions[-1] == 2
@@ -310,7 +352,7 @@ def test_kill_9_under_load_loses_no_request(cluster: Cluster) -> None:
     predictions = load.results()  # every request answered, none lost (a timeout would raise here)
     assert len(predictions) == len(load.sent) >= killed_at + 100
     assert all(p.rows and p.version == 2 for p in predictions)
-    assert {p.scorer for p in predictions[killed_at + 50:]} == {survivor.name}
+    assert {p.scorer for p in predictions[killed_at + 50 :]} == {survivor.name}
 
 
 def test_sigterm_finishes_commits_and_leaves_the_group(cluster: Cluster) -> None:
@@ -326,8 +368,12 @@ def test_stream_mode_enriches_events_and_dead_letters_bad_ones(cluster: Cluster)
     suffix = uuid.uuid4().hex[:8]
     in_topic, out_topic = f"events.in-{suffix}", f"events.out-{suffix}"
     ensure_topics(cluster.kafka, [in_topic, out_topic])
-    stream = ScorerProcess(f"stream-{suffix}", cluster.log_dir, cluster.env,
-                           ["--stream", f"{in_topic}:{out_topic}", "--model", cluster.name, "--version", "1"])
+    stream = ScorerProcess(
+        f"stream-{suffix}",
+        cluster.log_dir,
+        cluster.env,
+        ["--stream", f"{in_topic}:{out_topic}", "--model", cluster.name, "--version", "1"],
+    )
     try:
         stream.wait_ready()
         events = texts_rows(6)
@@ -337,12 +383,19 @@ def test_stream_mode_enriches_events_and_dead_letters_bad_ones(cluster: Cluster)
                 producer.send(in_topic, key=f"k{i}".encode(), value=json.dumps(event).encode())
             producer.send(in_topic, key=b"bad", value=b"{this is not json")
             for i, event in enumerate(events[3:], start=3):
-                producer.send(in_topic, key=f"k{i}".encode(), value=json.dumps(event).encode(),
-                              headers=[(kh.CONTENT_TYPE, b"application/json")])
+                producer.send(
+                    in_topic,
+                    key=f"k{i}".encode(),
+                    value=json.dumps(event).encode(),
+                    headers=[(kh.CONTENT_TYPE, b"application/json")],
+                )
             # Avro in: a ScoreRequest whose rows are events (its model field is overridden by --model).
             avro_events = texts_rows(2, start=100)
-            producer.send(in_topic, key=b"avro", value=wire.encode(
-                "ScoreRequest", {"request_id": "batch-1", "model": "ignored", "rows": avro_events}))
+            producer.send(
+                in_topic,
+                key=b"avro",
+                value=wire.encode("ScoreRequest", {"request_id": "batch-1", "model": "ignored", "rows": avro_events}),
+            )
             producer.flush(timeout=30)
         finally:
             producer.close()
