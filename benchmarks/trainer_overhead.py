@@ -11,12 +11,12 @@ regParam=0.001) on Spark's four training documents).
   is the *cold* case (nothing has run in that session yet); the following jobs are *warm*.
   Each job is timed from ``submit_training`` to the PUBLISHED event seen by this process,
   and split into phases using the job's own events.
-- Bare: after the trainer is stopped (so the two never share the 2 cores), a fresh
-  SparkSession in this process with the same master runs ``createDataFrame`` + ``fit`` of
-  the same pipeline: the first fit is cold, the next ones warm. Session start-up is
-  excluded on both sides.
+- Bare: a SparkSession in this process with the same master runs ``createDataFrame`` +
+  ``fit`` of the same pipeline; its first fit is cold, the next ones warm.
 
-Overhead = end-to-end − bare fit. Prints a markdown table and writes ``build/bench/trainer.json``.
+Trainer jobs and bare fits alternate (never at the same time), so both sides see the same
+machine load; session start-up is excluded on both. Overhead = end-to-end − bare fit, per
+pair, then the median. Prints a markdown table and writes ``build/bench/trainer.json``.
 """
 
 from __future__ import annotations
@@ -54,12 +54,12 @@ def spec(model: str) -> dict[str, Any]:
     return {"model": model, "pipeline": PIPELINE, "data": {"rows": TRAINING_ROWS}}
 
 
-def run_trainer_jobs(warm_runs: int, timeout: float) -> list[dict[str, Any]]:
-    """Start a trainer, run 1 cold + ``warm_runs`` warm jobs, return each job's timings."""
+def run_pairs(warm_runs: int, timeout: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Start a trainer and a bare session, then alternate trainer jobs and bare fits: 1 cold + ``warm_runs`` warm."""
     from spindrift.jobs import follow_job, submit_training
     from spindrift.topology import Topology
 
-    results = []
+    jobs, fits = [], []
     with Topology() as topology:
         kafka = topology.kafka
         assert kafka is not None
@@ -67,21 +67,30 @@ def run_trainer_jobs(warm_runs: int, timeout: float) -> list[dict[str, Any]]:
         started = time.monotonic()
         trainer.wait_ready(timeout)
         print(f"trainer ready in {time.monotonic() - started:.1f} s (Spark session start included)", flush=True)
+        spark = start_bare_session()
         model = f"bench-{uuid.uuid4().hex[:8]}"
-        for run in range(1 + warm_runs):
-            events: list[Any] = []
-            submitted = time.time()
-            job_id = submit_training(kafka, spec(model))
-            final = follow_job(kafka, job_id, on_event=events.append, timeout=timeout)
-            observed = time.time()
-            if final.type != "PUBLISHED":
-                raise RuntimeError(f"benchmark job failed: {final.message}")
-            timing = _phases(events, submitted, observed)
-            timing["session"] = "cold" if run == 0 else "warm"
-            timing["servable"] = bool((final.details or {}).get("servable"))
-            print(f"  trainer job {run + 1} ({timing['session']}): {timing['end_to_end_s']:.2f} s", flush=True)
-            results.append(timing)
-    return results
+        try:
+            for run in range(1 + warm_runs):
+                session = "cold" if run == 0 else "warm"
+                events: list[Any] = []
+                submitted = time.time()
+                job_id = submit_training(kafka, spec(model))
+                final = follow_job(kafka, job_id, on_event=events.append, timeout=timeout)
+                observed = time.time()
+                if final.type != "PUBLISHED":
+                    raise RuntimeError(f"benchmark job failed: {final.message}")
+                timing = _phases(events, submitted, observed)
+                timing.update(session=session, servable=bool((final.details or {}).get("servable")))
+                jobs.append(timing)
+                fit_s = bare_fit(spark)
+                fits.append({"session": session, "fit_s": fit_s})
+                print(
+                    f"  run {run + 1} ({session}): trainer {timing['end_to_end_s']:.2f} s, bare fit {fit_s:.2f} s",
+                    flush=True,
+                )
+        finally:
+            spark.stop()
+    return jobs, fits
 
 
 def _phases(events: list[Any], submitted: float, observed: float) -> dict[str, Any]:
@@ -104,11 +113,8 @@ def _phases(events: list[Any], submitted: float, observed: float) -> dict[str, A
     }
 
 
-def run_bare_fits(warm_runs: int) -> list[dict[str, Any]]:
-    """createDataFrame + fit of the same pipeline in a fresh session: 1 cold + ``warm_runs`` warm fits."""
-    from pyspark.ml import Pipeline
-    from pyspark.ml.classification import LogisticRegression
-    from pyspark.ml.feature import HashingTF, Tokenizer
+def start_bare_session() -> Any:
+    """A SparkSession in this process, configured as the trainer configures its own."""
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -123,26 +129,24 @@ def run_bare_fits(warm_runs: int) -> list[dict[str, Any]]:
     )
     spark.sparkContext.setLogLevel("ERROR")
     print(f"bare session ready in {time.monotonic() - started:.1f} s", flush=True)
-    results = []
-    try:
-        for run in range(1 + warm_runs):
-            t0 = time.monotonic()
-            frame = spark.createDataFrame(
-                [(r["id"], r["text"], r["label"]) for r in TRAINING_ROWS], ["id", "text", "label"]
-            )
-            stages: list[Any] = [
-                Tokenizer(inputCol="text", outputCol="words"),
-                HashingTF(inputCol="words", outputCol="features"),
-                LogisticRegression(maxIter=10, regParam=0.001),
-            ]
-            Pipeline(stages=stages).fit(frame)
-            elapsed = time.monotonic() - t0
-            session = "cold" if run == 0 else "warm"
-            print(f"  bare fit {run + 1} ({session}): {elapsed:.2f} s", flush=True)
-            results.append({"session": session, "fit_s": elapsed})
-    finally:
-        spark.stop()
-    return results
+    return spark
+
+
+def bare_fit(spark: Any) -> float:
+    """Seconds for createDataFrame + fit of the tutorial pipeline, as a pyspark user would write it."""
+    from pyspark.ml import Pipeline
+    from pyspark.ml.classification import LogisticRegression
+    from pyspark.ml.feature import HashingTF, Tokenizer
+
+    t0 = time.monotonic()
+    frame = spark.createDataFrame([(r["id"], r["text"], r["label"]) for r in TRAINING_ROWS], ["id", "text", "label"])
+    stages: list[Any] = [
+        Tokenizer(inputCol="text", outputCol="words"),
+        HashingTF(inputCol="words", outputCol="features"),
+        LogisticRegression(maxIter=10, regParam=0.001),
+    ]
+    Pipeline(stages=stages).fit(frame)
+    return time.monotonic() - t0
 
 
 def summarise(jobs: list[dict[str, Any]], fits: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -158,7 +162,7 @@ def summarise(jobs: list[dict[str, Any]], fits: list[dict[str, Any]]) -> list[di
             if key.endswith("_s"):
                 row[key] = statistics.median(j[key] for j in mine)
         row["bare_fit_s"] = statistics.median(bare)
-        row["overhead_s"] = row["end_to_end_s"] - row["bare_fit_s"]
+        row["overhead_s"] = statistics.median(j["end_to_end_s"] - b for j, b in zip(mine, bare, strict=True))
         rows.append(row)
     return rows
 
@@ -194,8 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.warm_runs < 1:
         parser.error("--warm-runs must be at least 1")
-    jobs = run_trainer_jobs(args.warm_runs, args.timeout)
-    fits = run_bare_fits(args.warm_runs)
+    jobs, fits = run_pairs(args.warm_runs, args.timeout)
     rows = summarise(jobs, fits)
     print_table(rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)

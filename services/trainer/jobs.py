@@ -9,6 +9,7 @@ cancel — ends in exactly one terminal event, and the worker keeps serving.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import threading
@@ -201,7 +202,8 @@ class JobRunner:
         except BaseException as exc:  # every ending must produce a terminal event
             outcome = self._failure(exc)
         finally:
-            sc.setLocalProperty("spark.jobGroup.id", None)  # type: ignore[arg-type]
+            with contextlib.suppress(Exception):  # a dead SparkContext must not keep the job from ending
+                sc.setLocalProperty("spark.jobGroup.id", None)  # type: ignore[arg-type]
             shutil.rmtree(job_dir, ignore_errors=True)
         self._finish(outcome)
 
