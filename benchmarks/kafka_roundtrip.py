@@ -29,6 +29,7 @@ import platform
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -218,6 +219,47 @@ def measure_throughput(kafka: KafkaSettings, topic: str, model: str, total: int)
     return total / (last_reply - start)
 
 
+def measure_hop(kafka: KafkaSettings, seconds: float) -> float:
+    """p50 ms of one produce → consume hop at RATE_PER_S with these client settings: the floor under a round trip."""
+    topic = f"bench.hop-{uuid.uuid4().hex[:8]}"
+    ensure_topics(kafka, [TopicSpec(topic, 1)])
+    producer = make_producer(kafka)
+    consumer = make_consumer(kafka)
+    tp = TopicPartition(topic, 0)
+    consumer.assign([tp])
+    consumer.seek_to_end(tp)
+    consumer.position(tp)
+    n = int(seconds * RATE_PER_S)
+    sent: dict[bytes, float] = {}
+    received: dict[bytes, float] = {}
+
+    def read() -> None:
+        deadline = time.monotonic() + seconds + 30
+        while len(received) < n and time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=50).values():
+                for record in records:
+                    received[record.value] = time.perf_counter()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        start = time.perf_counter()
+        for i in range(n):
+            delay = start + i / RATE_PER_S - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)  # the same open-loop schedule as the round trip
+            value = b"%d" % i
+            sent[value] = time.perf_counter()
+            producer.send(topic, value=value)
+        reader.join()
+    finally:
+        producer.close()
+        consumer.close()
+    if len(received) < n:
+        raise AssertionError(f"only {len(received)} of {n} hop messages arrived")
+    return statistics.median((received[v] - t) * 1000.0 for v, t in sent.items())
+
+
 def mean_batch(scorers: list[ScorerProcess]) -> float:
     """Requests per micro-batch over the whole run, from the scorers' own histograms."""
     total = count = 0.0
@@ -264,7 +306,7 @@ def run_config(kafka: KafkaSettings, model: str, scorers: int, batching: bool, p
             proc.terminate()
 
 
-def markdown(results: list[Result], spark_p50_ms: float) -> str:
+def markdown(results: list[Result], spark_p50_ms: float, hop_p50_ms: float) -> str:
     """The results as a markdown table."""
     lines = [
         f"Kafka round trip, tutorial pipeline, one-row requests ({platform.machine()}, {os.cpu_count()} cores)",
@@ -279,6 +321,8 @@ def markdown(results: list[Result], spark_p50_ms: float) -> str:
         )
     lines += [
         "",
+        f"One Kafka hop (produce → consume, same clients, {RATE_PER_S:.0f} msg/s): p50 {hop_p50_ms:.2f} ms; "
+        "a round trip is two hops plus the scorer.",
         f"Spark one-row `transform(...).collect()` in this run (no Kafka): p50 {spark_p50_ms:.1f} ms.",
         f"Floor: p50 ≤ {P50_FLOOR_MS:.0f} ms at {RATE_PER_S:.0f} req/s.",
     ]
@@ -314,12 +358,13 @@ def main(argv: list[str] | None = None) -> int:
                 )
             finally:
                 producer.close()
+            hop_p50 = measure_hop(kafka, plan.latency_seconds)
             results = []
             for scorers in (1, 2):
                 for batching in (True, False):
                     print(f"measuring {scorers} scorer(s), batching {'on' if batching else 'off'}...", flush=True)
                     results.append(run_config(kafka, name, scorers, batching, plan, workdir))
-    table = markdown(results, spark_p50)
+    table = markdown(results, spark_p50, hop_p50)
     print(table)
     # The floor holds the default configuration (batching on); batching off is the naive comparison.
     floor_ok = all(r.p50_ms <= P50_FLOOR_MS for r in results if r.batching)
@@ -331,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
         "rate_per_s": RATE_PER_S,
         "partitions": PARTITIONS,
         "spark_one_row_p50_ms": round(spark_p50, 3),
+        "kafka_hop_p50_ms": round(hop_p50, 3),
         "p50_floor_ms": P50_FLOOR_MS,
         "floor_ok": floor_ok,
         "load_average_1m_at_end": round(os.getloadavg()[0], 2),
