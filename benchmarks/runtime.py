@@ -14,6 +14,11 @@ One row: Spark ``model.transform(spark.createDataFrame([row])).collect()`` again
 ``transform_rows([row])``. Batch: Spark ``transform(df).collect()`` of a cached DataFrame against
 the runtime's ``transform`` of the same rows as columns and ``transform_rows`` of them as dicts.
 Both sides' predictions over the batch are compared, so a fast wrong answer cannot pass.
+
+Wall-clock numbers are what a caller waits; on a shared machine they mostly measure the
+neighbours (Spark's JVM threads suffer most). So the CPU time each side burns is reported
+too: this process's, plus Spark's JVM's for Spark (read from /proc), per call and per
+CPU-second. The JSON records the load average of the run.
 Prints a markdown table and writes ``build/bench/runtime.json``.
 """
 
@@ -88,6 +93,12 @@ class Result:
     spark_rows_per_s: float | None = None
     runtime_transform_rows_per_s: float | None = None
     runtime_transform_rows_api_rows_per_s: float | None = None
+    # CPU cost (Python process + Spark's JVM for Spark): robust when the machine is shared.
+    spark_one_row_cpu_ms: float | None = None
+    runtime_one_row_cpu_us: float | None = None
+    spark_rows_per_cpu_s: float | None = None
+    runtime_transform_rows_per_cpu_s: float | None = None
+    runtime_transform_rows_api_rows_per_cpu_s: float | None = None
     batch_rows: int = 0
     predictions_match: bool | None = None
 
@@ -200,17 +211,48 @@ def tabular_case(spark: Any, workdir: Path) -> Case:
 
 
 # --- measuring ---------------------------------------------------------------------------------
-def time_calls(fn: Callable[[], Any], calls: int, warmup: int) -> np.ndarray:
-    """Seconds taken by each of ``calls`` calls of ``fn``, after ``warmup`` untimed ones."""
+class CpuClock:
+    """CPU seconds used so far by this process and, when given, Spark's JVM (all threads).
+
+    Wall time on a shared machine mostly measures the neighbours; CPU time is what a call
+    costs, wherever it runs (the JVM does Spark's work, this process the runtime's).
+    """
+
+    def __init__(self, jvm_pid: int | None = None) -> None:
+        self.jvm_pid = jvm_pid
+        self.ticks = os.sysconf("SC_CLK_TCK")
+
+    def __call__(self) -> float:
+        total = time.process_time()
+        if self.jvm_pid is not None:
+            # /proc/<pid>/stat fields 14 and 15: user and system time in clock ticks.
+            fields = Path(f"/proc/{self.jvm_pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / self.ticks
+        return total
+
+
+def spark_cpu_clock(spark: Any) -> CpuClock:
+    """A clock that adds the CPU time of the JVM pyspark started (this process's only, if unknown)."""
+    proc = getattr(getattr(spark.sparkContext, "_gateway", None), "proc", None)
+    pid = getattr(proc, "pid", None)
+    if pid is None or not Path(f"/proc/{pid}/stat").exists():
+        print("note: Spark's JVM was not found; its CPU time is not counted", file=sys.stderr)
+        return CpuClock()
+    return CpuClock(pid)
+
+
+def time_calls(fn: Callable[[], Any], calls: int, warmup: int, cpu: CpuClock) -> tuple[np.ndarray, float]:
+    """Wall seconds of each of ``calls`` calls of ``fn`` (after ``warmup`` untimed ones), and their CPU seconds."""
     for _ in range(warmup):
         fn()
     samples = np.empty(calls)
     clock = time.perf_counter
+    cpu_start = cpu()
     for i in range(calls):
         start = clock()
         fn()
         samples[i] = clock() - start
-    return samples
+    return samples, cpu() - cpu_start
 
 
 def summarise(samples: np.ndarray, scale: float) -> dict[str, float]:
@@ -231,13 +273,18 @@ def measure_one_row(spark: Any, case: Case, settings: Settings, result: Result) 
     def spark_call() -> Any:
         return model.transform(spark.createDataFrame([row], case.schema)).collect()
 
-    result.spark_one_row_ms = summarise(time_calls(spark_call, settings.spark_calls, settings.spark_warmup), 1e3)
+    samples, cpu_s = time_calls(spark_call, settings.spark_calls, settings.spark_warmup, spark_cpu_clock(spark))
+    result.spark_one_row_ms = summarise(samples, 1e3)
+    result.spark_one_row_cpu_ms = cpu_s / settings.spark_calls * 1e3
     if case.runtime is None:
         return
     rows = [case.one_row]
     transform_rows = case.runtime.transform_rows
-    samples = time_calls(lambda: transform_rows(rows), settings.runtime_calls, settings.runtime_warmup)
+    samples, cpu_s = time_calls(
+        lambda: transform_rows(rows), settings.runtime_calls, settings.runtime_warmup, CpuClock()
+    )
     result.runtime_one_row_us = summarise(samples, 1e6)
+    result.runtime_one_row_cpu_us = cpu_s / settings.runtime_calls * 1e6
 
 
 def measure_batch(spark: Any, case: Case, settings: Settings, result: Result) -> None:
@@ -251,8 +298,9 @@ def measure_batch(spark: Any, case: Case, settings: Settings, result: Result) ->
     def spark_call() -> None:
         collected[:] = case.spark_model.transform(df).collect()
 
-    spark_s = time_calls(spark_call, settings.batch_repeats, 1)
+    spark_s, cpu_s = time_calls(spark_call, settings.batch_repeats, 1, spark_cpu_clock(spark))
     result.spark_rows_per_s = len(rows) / float(np.median(spark_s))
+    result.spark_rows_per_cpu_s = len(rows) * settings.batch_repeats / cpu_s
     spark_pred = np.array([r["prediction"] for r in collected])
     df.unpersist()
     if case.runtime is None:
@@ -263,12 +311,12 @@ def measure_batch(spark: Any, case: Case, settings: Settings, result: Result) ->
     def runtime_columns() -> None:
         out.update(case.runtime.transform(columns))
 
-    result.runtime_transform_rows_per_s = len(rows) / float(
-        np.median(time_calls(runtime_columns, settings.batch_repeats, 1))
-    )
-    result.runtime_transform_rows_api_rows_per_s = len(rows) / float(
-        np.median(time_calls(lambda: case.runtime.transform_rows(rows), settings.batch_repeats, 1))
-    )
+    wall, cpu_s = time_calls(runtime_columns, settings.batch_repeats, 1, CpuClock())
+    result.runtime_transform_rows_per_s = len(rows) / float(np.median(wall))
+    result.runtime_transform_rows_per_cpu_s = len(rows) * settings.batch_repeats / cpu_s
+    wall, cpu_s = time_calls(lambda: case.runtime.transform_rows(rows), settings.batch_repeats, 1, CpuClock())
+    result.runtime_transform_rows_api_rows_per_s = len(rows) / float(np.median(wall))
+    result.runtime_transform_rows_api_rows_per_cpu_s = len(rows) * settings.batch_repeats / cpu_s
     result.predictions_match = bool(np.array_equal(np.asarray(out["prediction"], dtype=float), spark_pred))
 
 
@@ -301,6 +349,25 @@ def render_table(results: list[Result]) -> str:
             speed = "n/a" if na else _speedup(r.spark_rows_per_s, value, higher_is_better=True)
             lines.append(
                 f"| {r.name} | batch of {r.batch_rows:,}, {label} | {r.spark_rows_per_s:,.0f} rows/s | {ours} | {speed} |"
+            )
+        # CPU cost: what each side burns per call / per CPU-second, whatever else the machine runs.
+        ours = na or f"{r.runtime_one_row_cpu_us or 0:,.1f} µs"
+        speed = (
+            "n/a"
+            if na
+            else _speedup(r.spark_one_row_cpu_ms, (r.runtime_one_row_cpu_us or 0) / 1e3, higher_is_better=False)
+        )
+        lines.append(
+            f"| {r.name} | one row, CPU per call (mean) | {r.spark_one_row_cpu_ms or 0:,.1f} ms | {ours} | {speed} |"
+        )
+        for label, value in (
+            ("transform (columns)", r.runtime_transform_rows_per_cpu_s),
+            ("transform_rows (dicts)", r.runtime_transform_rows_api_rows_per_cpu_s),
+        ):
+            ours = na or f"{value or 0:,.0f} rows/CPU-s"
+            speed = "n/a" if na else _speedup(r.spark_rows_per_cpu_s, value, higher_is_better=True)
+            lines.append(
+                f"| {r.name} | batch, {label}, per CPU-second | {r.spark_rows_per_cpu_s or 0:,.0f} rows/CPU-s | {ours} | {speed} |"
             )
     return "\n".join(lines)
 
