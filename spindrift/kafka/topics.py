@@ -55,7 +55,7 @@ def standard_topics(settings: KafkaSettings) -> list[TopicSpec]:
     return [
         TopicSpec(TRAIN_REQUESTS, 1),
         TopicSpec(TRAIN_EVENTS, 1),
-        # Keyed name/version/index and written once per key: compaction keeps every chunk
+        # Keyed name/version/sha256/index and written once per key: compaction keeps every chunk
         # while letting a tombstone drop a retired artifact later.
         TopicSpec(MODEL_ARTIFACTS, 1, {"cleanup.policy": "compact"}),
         # One partition keeps a total order of registry events across models.

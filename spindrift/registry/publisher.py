@@ -1,6 +1,6 @@
 """Write registry changes to Kafka: artifacts as chunks on ``model.artifacts``, changes on ``model.events``.
 
-``publish_version`` writes every chunk (keyed ``name/version/index``) and waits for Kafka to
+``publish_version`` writes every chunk (keyed ``name/version/sha256/index``) and waits for Kafka to
 acknowledge them all before it writes the ``PUBLISHED`` event (keyed by model name), so a
 reader that sees the event can always find the whole artifact. Every function waits for the
 acknowledgement of its event and raises ``PublishError`` if Kafka does not confirm it.
@@ -42,9 +42,13 @@ class PublishError(RegistryError):
     """Kafka did not acknowledge a registry write, or the request to write was invalid."""
 
 
-def chunk_key(name: str, version: int, index: int) -> bytes:
-    """The key of one artifact chunk: ``name/version/index``."""
-    return f"{name}/{version}/{index}".encode()
+def chunk_key(name: str, version: int, sha256: str, index: int) -> bytes:
+    """The key of one artifact chunk: ``name/version/sha256/index``.
+
+    The hash is in the key because two trainers racing for one version number each write
+    their chunks; compaction must never let the loser's chunks replace the winner's.
+    """
+    return f"{name}/{version}/{sha256}/{index}".encode()
 
 
 def _now_ms() -> int:
@@ -120,7 +124,7 @@ def publish_version(
                 "data": artifact[index * chunk_bytes : (index + 1) * chunk_bytes],
             }
             value = wire.encode("ArtifactChunk", chunk)
-            futures.append(producer.send(artifacts_topic, key=chunk_key(name, version, index), value=value))
+            futures.append(producer.send(artifacts_topic, key=chunk_key(name, version, sha, index), value=value))
         producer.flush(timeout=timeout_s)
         for future in futures:
             future.get(timeout=timeout_s)
