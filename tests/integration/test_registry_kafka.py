@@ -157,7 +157,9 @@ def _send_chunks(producer: object, topics: Topics, name: str, version: int, data
             "sha256": sha,
             "data": data[index * size : (index + 1) * size],
         }
-        producer.send(topics.artifacts, key=chunk_key(name, version, sha, index), value=wire.encode("ArtifactChunk", chunk))  # type: ignore[attr-defined]
+        producer.send(
+            topics.artifacts, key=chunk_key(name, version, sha, index), value=wire.encode("ArtifactChunk", chunk)
+        )  # type: ignore[attr-defined]
 
 
 def _send_published(producer: object, topics: Topics, name: str, version: int, sha: str) -> None:
@@ -234,9 +236,9 @@ def test_corrupt_or_missing_chunks_never_yield_a_loaded_model(
 
         # The missing chunk turns up late (a retry): the version completes then.
         chunk = {"model": "ham", "version": 2, "index": 1, "count": 3, "sha256": sha2, "data": data2[size : 2 * size]}
-        producer.send(topics.artifacts, key=chunk_key("ham", 2, sha2, 1), value=wire.encode("ArtifactChunk", chunk)).get(
-            timeout=30
-        )  # type: ignore[attr-defined]
+        producer.send(
+            topics.artifacts, key=chunk_key("ham", 2, sha2, 1), value=wire.encode("ArtifactChunk", chunk)
+        ).get(timeout=30)  # type: ignore[attr-defined]
         assert ready.wait_for(("ham", 2), 30)
         assert follower.incomplete() == {}
     finally:

@@ -13,7 +13,6 @@ from typing import Any
 
 from pyspark.ml.linalg import DenseVector, SparseVector
 from pyspark.sql import DataFrame
-
 from sparkml_runtime import VectorColumn, load_pipeline
 
 REL_TOL = 1e-9
@@ -34,7 +33,9 @@ def spark_value(v: Any) -> Any:
 def assert_close(ours: Any, spark: Any, where: str) -> None:
     """Exact for strings/ints/structure, 1e-9 relative for floats; NaN equals NaN."""
     if isinstance(spark, float) or isinstance(ours, float):
-        assert isinstance(ours, (int, float)) and isinstance(spark, (int, float)), f"{where}: {ours!r} vs Spark {spark!r}"
+        assert isinstance(ours, (int, float)) and isinstance(spark, (int, float)), (
+            f"{where}: {ours!r} vs Spark {spark!r}"
+        )
         if math.isnan(spark):
             assert math.isnan(ours), f"{where}: {ours!r} vs Spark NaN"
         else:
@@ -45,7 +46,7 @@ def assert_close(ours: Any, spark: Any, where: str) -> None:
             assert_close(ours[k], spark[k], f"{where}.{k}")
     elif isinstance(spark, list):
         assert isinstance(ours, list) and len(ours) == len(spark), f"{where}: {ours!r} vs Spark {spark!r}"
-        for i, (a, b) in enumerate(zip(ours, spark)):
+        for i, (a, b) in enumerate(zip(ours, spark, strict=True)):
             assert_close(a, b, f"{where}[{i}]")
     else:
         assert ours == spark, f"{where}: {ours!r} vs Spark {spark!r}"
@@ -91,7 +92,7 @@ def assert_parity(model: Any, df: DataFrame, tmp_path: Path, *, rows: list[dict[
 
 def _compare(ours: list[dict[str, Any]], expected: list[dict[str, Any]], path: str) -> None:
     assert len(ours) == len(expected), f"{path}: {len(ours)} rows vs Spark {len(expected)}"
-    for i, (a, b) in enumerate(zip(ours, expected)):
+    for i, (a, b) in enumerate(zip(ours, expected, strict=True)):
         for col, val in b.items():
             assert col in a, f"{path} row {i}: column {col!r} missing"
             assert_close(a[col], val, f"{path} row {i} column {col!r}")

@@ -20,7 +20,9 @@ def _training(spark):  # type: ignore[no-untyped-def]
     """Symmetric clusters, so the fitted centers are exactly CENTERS and ties are exact."""
     from pyspark.ml.linalg import Vectors
 
-    rows = [(Vectors.dense([c + o for c, o in zip(center, off, strict=True)]),) for center in CENTERS for off in OFFSETS]
+    rows = [
+        (Vectors.dense([c + o for c, o in zip(center, off, strict=True)]),) for center in CENTERS for off in OFFSETS
+    ]
     return spark.createDataFrame(rows * 3, ["features"])
 
 

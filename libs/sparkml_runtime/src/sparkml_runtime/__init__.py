@@ -1,8 +1,8 @@
 """sparkml_runtime: score Spark ML pipelines saved with ``save()``, without Spark or a JVM.
 
-    >>> from sparkml_runtime import load_pipeline
-    >>> model = load_pipeline("path/to/saved/PipelineModel")
-    >>> model.transform_rows([{"text": "spark is fast"}])[0]["prediction"]
+>>> from sparkml_runtime import load_pipeline
+>>> model = load_pipeline("path/to/saved/PipelineModel")
+>>> model.transform_rows([{"text": "spark is fast"}])[0]["prediction"]
 """
 
 from .errors import (

@@ -9,7 +9,7 @@ friends choose per row), so JSON output matches Spark's representation row by ro
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -48,7 +48,7 @@ class SparseVector:
         )
 
 
-Vector = Union[np.ndarray, SparseVector]
+Vector = np.ndarray | SparseVector
 _EMPTY_INT = np.zeros(0, dtype=np.int64)
 _EMPTY_FLOAT = np.zeros(0)
 
@@ -164,9 +164,7 @@ class VectorColumn:
         return cls(matrix.shape[1], dense=matrix, sparse_rows=sparse_rows)
 
     @classmethod
-    def from_csr(
-        cls, size: int, indptr: np.ndarray, indices: np.ndarray, values: np.ndarray
-    ) -> VectorColumn:
+    def from_csr(cls, size: int, indptr: np.ndarray, indices: np.ndarray, values: np.ndarray) -> VectorColumn:
         """A column of sparse rows from CSR arrays (row i is indices[indptr[i]:indptr[i+1]])."""
         return cls(size, csr=(indptr, indices, values))
 
@@ -247,8 +245,10 @@ class VectorColumn:
         if self.dense is not None:
             return VectorColumn(self.size, dense=self.dense[rows], sparse_rows=flags)
         parts = [self.row(int(i)) for i in rows]
-        col = VectorColumn.from_values([to_sparse(p) for p in parts]) if parts else VectorColumn(
-            self.size, csr=(np.zeros(1, dtype=np.int64), _EMPTY_INT, _EMPTY_FLOAT)
+        col = (
+            VectorColumn.from_values([to_sparse(p) for p in parts])
+            if parts
+            else VectorColumn(self.size, csr=(np.zeros(1, dtype=np.int64), _EMPTY_INT, _EMPTY_FLOAT))
         )
         col.size = self.size
         col.sparse_rows = flags

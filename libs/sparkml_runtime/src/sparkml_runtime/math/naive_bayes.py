@@ -31,7 +31,9 @@ def complement_normalize(scores: np.ndarray) -> np.ndarray:
     return scores - log_sum_exp
 
 
-def gaussian(x: np.ndarray, pi: np.ndarray, theta: np.ndarray, sigma: np.ndarray, log_var_sum: np.ndarray) -> np.ndarray:
+def gaussian(
+    x: np.ndarray, pi: np.ndarray, theta: np.ndarray, sigma: np.ndarray, log_var_sum: np.ndarray
+) -> np.ndarray:
     """``pi_i - (Σ_j (x_j - theta_ij)² / sigma_ij + log_var_sum_i) / 2`` for dense (n, features) x."""
     out = np.empty((x.shape[0], theta.shape[0]))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

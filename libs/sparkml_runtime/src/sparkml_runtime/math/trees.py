@@ -50,7 +50,9 @@ class Forest:
         self.prediction = np.concatenate([t.prediction for t in trees]).astype(np.float64)
         self.stats = np.concatenate([t.stats for t in trees]).astype(np.float64)
         self.left = np.concatenate([np.where(t.left >= 0, t.left + o, -1) for t, o in zip(trees, offsets, strict=True)])
-        self.right = np.concatenate([np.where(t.right >= 0, t.right + o, -1) for t, o in zip(trees, offsets, strict=True)])
+        self.right = np.concatenate(
+            [np.where(t.right >= 0, t.right + o, -1) for t, o in zip(trees, offsets, strict=True)]
+        )
         n = len(self.feature)
         self.threshold = np.full(n, np.nan)
         self.cat_slot = np.full(n, -1, dtype=np.int64)

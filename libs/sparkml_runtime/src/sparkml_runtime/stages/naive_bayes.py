@@ -25,9 +25,7 @@ class NaiveBayes(ProbabilisticClassifier):
     > 0, bernoulli needs every non-zero feature == 1; a bad value fails its row.
     """
 
-    def __init__(
-        self, meta: StageMetadata, pi: np.ndarray, theta: np.ndarray, sigma: np.ndarray | None
-    ) -> None:
+    def __init__(self, meta: StageMetadata, pi: np.ndarray, theta: np.ndarray, sigma: np.ndarray | None) -> None:
         super().__init__(meta, pi.shape[0], theta.shape[1])
         self.model_type = str(meta.get("modelType", "multinomial")).lower()
         if self.model_type not in MODEL_TYPES:

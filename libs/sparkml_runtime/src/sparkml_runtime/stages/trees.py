@@ -50,8 +50,16 @@ def read_trees(meta: StageMetadata) -> list[NodeTable]:
     """Every tree of a saved tree model (one for a single tree), ordered by tree id."""
     path = str(meta.path / "data")
     cols = _flat_columns(read_data(meta.path))
-    needed = ("id", "prediction", "impurityStats", "leftChild", "rightChild", "featureIndex",
-              "leftCategoriesOrThreshold", "numCategories")
+    needed = (
+        "id",
+        "prediction",
+        "impurityStats",
+        "leftChild",
+        "rightChild",
+        "featureIndex",
+        "leftCategoriesOrThreshold",
+        "numCategories",
+    )
     missing = [c for c in needed if c not in cols]
     if missing:
         raise ModelLoadError(f"{path}: tree node data lacks {', '.join(missing)}")
@@ -100,8 +108,12 @@ def read_trees(meta: StageMetadata) -> list[NodeTable]:
 def _check_tree(t: NodeTable, path: str) -> None:
     n = len(t.feature)
     internal = np.flatnonzero(t.feature >= 0)
-    if ((t.left[internal] <= internal) | (t.left[internal] >= n) | (t.right[internal] <= internal)
-            | (t.right[internal] >= n)).any():
+    if (
+        (t.left[internal] <= internal)
+        | (t.left[internal] >= n)
+        | (t.right[internal] <= internal)
+        | (t.right[internal] >= n)
+    ).any():
         raise ModelLoadError(f"{path}: a tree node points to a child outside its tree")
     for i in internal:
         k, values = int(t.num_categories[i]), t.split_values[i]
@@ -138,10 +150,14 @@ def _row_values(x: Vector) -> Any:
 def _check_size(stage: Stage, forest: Forest, num_features: int | None, size: int, row: int | None) -> None:
     """Features must have the model's size (or, when unrecorded, reach every split feature)."""
     if num_features is not None and size != num_features:
-        raise stage.invalid(f"features have size {size}, the model expects {num_features}", column=_features(stage), row=row)
+        raise stage.invalid(
+            f"features have size {size}, the model expects {num_features}", column=_features(stage), row=row
+        )
     if num_features is None and size <= forest.max_feature:
         raise stage.invalid(
-            f"features have size {size}, the model splits on feature {forest.max_feature}", column=_features(stage), row=row
+            f"features have size {size}, the model splits on feature {forest.max_feature}",
+            column=_features(stage),
+            row=row,
         )
 
 
