@@ -110,18 +110,10 @@ def fit_tutorial(workdir: Path) -> tuple[Path, float]:
     from pyspark.ml import Pipeline
     from pyspark.ml.classification import LogisticRegression
     from pyspark.ml.feature import HashingTF, Tokenizer
-    from pyspark.sql import SparkSession
 
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    spark = (
-        SparkSession.builder.master("local[1]")
-        .appName("bench-kafka")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.driver.host", "127.0.0.1")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
+    from spindrift.spark import start_session
+
+    spark = start_session("bench-kafka", "local[1]")
     try:
         train = spark.createDataFrame(TRAINING, ["id", "text", "label"])
         stages = [

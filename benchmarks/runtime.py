@@ -140,21 +140,9 @@ def _without_label(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # --- Spark -------------------------------------------------------------------------------------
 def start_spark() -> Any:
     """A local[2] SparkSession, as the README's baseline used."""
-    from pyspark.sql import SparkSession
+    from spindrift.spark import start_session
 
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .appName("bench-runtime")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.driver.host", "127.0.0.1")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
-    return spark
+    return start_session("bench-runtime", "local[2]")
 
 
 def _load_runtime(case: Case, model_dir: Path) -> Case:

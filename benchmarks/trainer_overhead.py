@@ -115,19 +115,10 @@ def _phases(events: list[Any], submitted: float, observed: float) -> dict[str, A
 
 def start_bare_session() -> Any:
     """A SparkSession in this process, configured as the trainer configures its own."""
-    from pyspark.sql import SparkSession
+    from spindrift.spark import start_session
 
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     started = time.monotonic()
-    spark = (
-        SparkSession.builder.master(MASTER)
-        .appName("bench-bare-fit")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
+    spark = start_session("bench-bare-fit", MASTER)  # configured as the trainer's own session
     print(f"bare session ready in {time.monotonic() - started:.1f} s", flush=True)
     return spark
 

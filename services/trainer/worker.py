@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import tempfile
 import threading
 import time
@@ -47,19 +46,9 @@ _SESSION_TIMEOUT_MS = 10_000  # how soon the group notices a killed trainer and 
 
 def start_spark(settings: TrainerSettings) -> SparkSession:
     """The warm SparkSession every job reuses: the configured master and extra conf."""
-    from pyspark.sql import SparkSession
+    from spindrift.spark import start_session
 
-    os.environ.setdefault("PYSPARK_PYTHON", os.sys.executable)  # type: ignore[attr-defined]
-    builder = SparkSession.builder.master(settings.spark_master).appName(settings.app_name)
-    builder = builder.config("spark.ui.showConsoleProgress", "false")
-    if settings.spark_master.startswith("local"):
-        # Services listen on loopback only; a cluster master needs the operator's own addresses.
-        builder = builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-    for key, value in settings.spark_conf.items():
-        builder = builder.config(key, value)
-    spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("WARN")
-    return spark
+    return start_session(settings.app_name, settings.spark_master, settings.spark_conf, log_level="WARN")
 
 
 class CancelWatcher:
