@@ -107,29 +107,20 @@ def _run(topology: Topology, story: Story, model: str, scorers: int, timeout: fl
         return 1
     version = details["version"]
     story.say(f"{model} version {version} is published and certified; scoring the test documents over Kafka")
-    rows = _score(kafka, model, version, story)
+    rows = _score(kafka, model, version)
     _print_table(rows)
     story.say(f"logs of every process: {topology.work_dir / 'logs'}")
     return 0
 
 
-def _score(kafka: Any, model: str, version: int, story: Story) -> list[dict[str, Any]]:
-    """Score each document as its own request; scorers load new versions asynchronously, so retry briefly."""
-    from spindrift.client import ScoringError, SpindriftClient
+def _score(kafka: Any, model: str, version: int) -> list[dict[str, Any]]:
+    """Score each document as its own request (a scorer still loading the new version waits for it)."""
+    from spindrift.client import SpindriftClient
 
     results = []
     with SpindriftClient(kafka) as client:
         for text in TEST_DOCUMENTS:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    reply = client.predict(model, [{"text": text}], version=version, timeout=30)
-                    break
-                except ScoringError as exc:
-                    if exc.code not in ("UNKNOWN_MODEL", "UNKNOWN_VERSION") or time.monotonic() > deadline:
-                        raise
-                    story.say(f"  a scorer has not loaded version {version} yet ({exc.code}); retrying")
-                    time.sleep(0.5)  # the scorers hot-load the new version within moments
+            reply = client.predict(model, [{"text": text}], version=version, timeout=30)
             row = reply.rows[0]
             results.append(
                 {

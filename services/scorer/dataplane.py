@@ -92,9 +92,10 @@ def _describe_row_error(err: Exception, first_row: int) -> str:
 class DataPlane:
     """Scores batches of :class:`ScoreCall` against the models of a :class:`ModelStore`."""
 
-    def __init__(self, store: ModelStore, scorer_id: str) -> None:
+    def __init__(self, store: ModelStore, scorer_id: str, *, loading_wait_s: float = 5.0) -> None:
         self.store = store
         self.scorer_id = scorer_id
+        self.loading_wait_s = loading_wait_s
 
     def score(self, calls: Sequence[ScoreCall]) -> list[ScoreOutcome]:
         """Answer every call, in order; never raises for a bad request, only returns an error outcome."""
@@ -110,8 +111,17 @@ class DataPlane:
             try:
                 loaded = snapshot.resolve(call.model, call.version)
             except ResolveError as exc:
-                outcomes[i] = self._error(call, exc.version, ErrorCode(exc.code), exc.message)
-                continue
+                # Published a moment ago and still loading here: wait for it rather than
+                # answer "unknown" to a caller who was just told the model is published.
+                if not self.store.wait_while_loading(call.model, call.version, self.loading_wait_s):
+                    outcomes[i] = self._error(call, exc.version, ErrorCode(exc.code), exc.message)
+                    continue
+                snapshot = self.store.snapshot()
+                try:
+                    loaded = snapshot.resolve(call.model, call.version)
+                except ResolveError as again:
+                    outcomes[i] = self._error(call, again.version, ErrorCode(again.code), again.message)
+                    continue
             key = (loaded.name, loaded.version)
             resolved[key] = loaded
             groups.setdefault(key, []).append(i)

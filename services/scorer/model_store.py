@@ -147,6 +147,39 @@ class ModelStore:
         """The current snapshot (one attribute read: atomic, lock-free)."""
         return self._snapshot
 
+    def wait_while_loading(self, name: str, ref: str | None, timeout: float) -> bool:
+        """Wait up to ``timeout`` while the registry knows ``ref`` of ``name`` but this scorer is still loading it.
+
+        A caller who scores right after the trainer says PUBLISHED would otherwise hear
+        "unknown model" from a scorer a few milliseconds behind. Returns True when nothing
+        is (any longer) pending for that reference.
+        """
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._is_loading(name, ref):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                # Woken by loads and registry refreshes; the short period also covers the
+                # follower unpacking an artifact, which happens before add_version is called.
+                self._idle.wait(min(remaining, 0.05))
+        return True
+
+    def _is_loading(self, name: str, ref: str | None) -> bool:
+        """True when the current snapshot cannot serve ``ref`` but the newest registry state will once loaded."""
+        try:
+            info = self._registry_view().resolve(name, ref)
+        except (UnknownModel, UnknownVersion):
+            return False  # truly unknown: answer at once
+        snapshot = self._snapshot
+        if not _servable(info) or (info.name, int(info.version)) in snapshot.failed:
+            return False
+        try:
+            snapshot.resolve(name, ref)  # an older version still serves during a hot swap: no wait
+        except ResolveError:
+            return True
+        return False
+
     def wait_idle(self, timeout: float) -> bool:
         """Wait until every queued version is loaded or failed; False on timeout."""
         with self._idle:
@@ -171,6 +204,7 @@ class ModelStore:
         """
         with self._lock:
             self._refresh_locked()
+            self._idle.notify_all()
 
     def close(self) -> None:
         """Stop the loader thread after the versions already queued."""

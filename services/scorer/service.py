@@ -62,7 +62,7 @@ class ScorerService:
             kafka, self.cache_dir, on_ready=self._on_version_ready, on_event=lambda _event: self.store.refresh()
         )
         self.store = ModelStore(lambda: self.follower.state, failures_view=lambda: self.follower.failures)
-        self.plane = DataPlane(self.store, settings.scorer_id)
+        self.plane = DataPlane(self.store, settings.scorer_id, loading_wait_s=settings.loading_wait_s)
         self._ready = threading.Event()
         self._closing = threading.Event()
         self.health = HealthServer(settings.metrics_port, self.ready, status=self.status)

@@ -41,6 +41,9 @@ class ScorerSettings(BaseSettings):
     max_wait_ms: float = Field(default=2.0, ge=0.0)
     """How long a small batch may wait for more requests before it is scored anyway."""
 
+    loading_wait_s: float = Field(default=5.0, ge=0.0)
+    """How long a request for a version that is published but still loading on this scorer waits before an error reply."""
+
     session_timeout_ms: int = Field(default=10_000, ge=1_000)
     """How soon the group gives a dead scorer's partitions to the others (the broker's minimum is usually 6000)."""
 

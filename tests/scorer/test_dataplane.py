@@ -217,3 +217,28 @@ def test_production_alias_and_retirement_change_the_default(setup: Any) -> None:
     assert default.version == 2
     assert explicit.error_code is ErrorCode.UNKNOWN_VERSION and "retired" in (explicit.error_message or "")
     assert ("tutorial", 1) not in store.snapshot().loaded
+
+
+def test_request_for_a_version_still_loading_waits_for_it(setup: Any, tutorial_models: TutorialModels) -> None:
+    registry, store, plane = setup
+    # "fresh" v1 is published (the follower saw the event) but its artifact arrives only later.
+    registry.apply(published_event(manifest("fresh", 1)))
+    store.refresh()
+    arrives = threading.Timer(0.3, lambda: store.add_version(registry.view().get("fresh", 1), tutorial_models.dirs[1]))
+    arrives.start()
+    try:
+        [reply] = plane.score([ScoreCall("x", "fresh", rows("spark i j k"))])
+    finally:
+        arrives.join()
+    assert reply.ok, f"a just-published model must not be answered as unknown: {reply.error_message}"
+    assert reply.version == 1
+    assert_matches_spark(tutorial_models, 1, reply.rows, rows("spark i j k"))
+
+
+def test_version_that_never_loads_gets_an_error_after_the_wait(setup: Any) -> None:
+    registry, store, _plane = setup
+    plane = DataPlane(store, "unit-scorer", loading_wait_s=0.2)
+    registry.apply(published_event(manifest("stuck", 1)))
+    store.refresh()
+    [reply] = plane.score([ScoreCall("x", "stuck", rows("spark"))])
+    assert reply.error_code is ErrorCode.UNKNOWN_MODEL
