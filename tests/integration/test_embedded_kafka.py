@@ -19,6 +19,7 @@ from spindrift.kafka.embedded import EmbeddedKafka, EmbeddedKafkaError
 from spindrift.kafka.readiness import wait_for_cluster
 from spindrift.kafka.settings import KafkaSettings, make_admin, make_consumer, make_producer
 from spindrift.kafka.topics import MODEL_ARTIFACTS, SCORE_REQUESTS, TopicSpec, ensure_topics, standard_topics
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.kafka
 
@@ -115,10 +116,7 @@ def test_broker_dies_with_its_parent_process(tmp_path: Path) -> None:
         assert wait_for_cluster(KafkaSettings(bootstrap_servers=bootstrap), timeout_s=10)["brokers"]
         os.kill(child.pid, signal.SIGKILL)  # no atexit, no finally: only the parent-death signal helps
         child.wait(timeout=10)
-        deadline = time.monotonic() + 15
-        while _pid_alive(jvm_pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not _pid_alive(jvm_pid), "the broker JVM outlived its parent"
+        assert wait_until(lambda: not _pid_alive(jvm_pid), 15), "the broker JVM outlived its parent"
     finally:
         if child.poll() is None:
             child.kill()

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from spindrift.registry.follower import RegistryFollower
 from spindrift.registry.publisher import chunk_key, promote, publish_version, retire, rollback, set_alias
 from spindrift.registry.reader import read_events
 from spindrift.registry.state import ModelVersionInfo, RegistryState
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.kafka
 
@@ -46,15 +46,6 @@ class Ready:
     def wait_for(self, key: tuple[str, int], timeout: float) -> bool:
         with self._changed:
             return self._changed.wait_for(lambda: key in self.calls, timeout)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)  # polling interval
-    return condition()
 
 
 def model_dir(root: Path, payload: bytes) -> Path:

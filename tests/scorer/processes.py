@@ -8,11 +8,12 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+from tests.waiting import wait_until
 
 _REPO = Path(__file__).resolve().parents[2]
 _PORT_LINE = re.compile(r"metrics and health on http://127\.0\.0\.1:(\d+)")
@@ -41,17 +42,17 @@ class ScorerProcess:
 
     def wait_ready(self, timeout: float = 90.0) -> None:
         """Wait until the log names the health port and /health/ready answers 200."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def ready() -> bool:
             if self.proc.poll() is not None:
                 raise AssertionError(f"{self.name} exited with {self.proc.returncode}:\n{self.log_text()[-4000:]}")
             if self.port is None:
                 match = _PORT_LINE.search(self.log_text())
                 self.port = int(match.group(1)) if match else None
-            if self.port is not None and self.http_status("/health/ready") == 200:
-                return
-            time.sleep(0.1)  # polling interval of the readiness probe
-        raise AssertionError(f"{self.name} not ready after {timeout} s:\n{self.log_text()[-4000:]}")
+            return self.port is not None and self.http_status("/health/ready") == 200
+
+        if not wait_until(ready, timeout, interval=0.1):
+            raise AssertionError(f"{self.name} not ready after {timeout} s:\n{self.log_text()[-4000:]}")
 
     def http_status(self, path: str) -> int | None:
         """HTTP status of GET ``path`` on the health port, or None when nothing answers."""
@@ -99,15 +100,15 @@ class ScorerProcess:
 
 def wait_for_partitions(procs: list[ScorerProcess], total: int, timeout: float = 60.0) -> None:
     """Wait until the group has split ``total`` partitions among ``procs``, each owning at least one."""
-    deadline = time.monotonic() + timeout
     owned: list[list[str]] = []
-    while time.monotonic() < deadline:
-        owned = [list(p.status().get("assigned_partitions", [])) for p in procs]
+
+    def shared() -> bool:
+        owned[:] = [list(p.status().get("assigned_partitions", [])) for p in procs]
         flat = [tp for mine in owned for tp in mine]
-        if all(owned) and len(flat) == len(set(flat)) == total:
-            return
-        time.sleep(0.1)  # polling the status pages during the rebalance
-    raise AssertionError(f"partitions not shared among {procs} after {timeout} s: {owned}")
+        return all(owned) and len(flat) == len(set(flat)) == total
+
+    if not wait_until(shared, timeout, interval=0.1):
+        raise AssertionError(f"partitions not shared among {procs} after {timeout} s: {owned}")
 
 
 def scorer_env(kafka: Any, **scorer: str) -> dict[str, str]:

@@ -28,6 +28,7 @@ from spindrift.kafka.settings import KafkaSettings, make_consumer, make_producer
 from spindrift.kafka.topics import TopicSpec, ensure_topics
 from spindrift.registry.publisher import publish_version
 from tests.runtime.parity import assert_close
+from tests.waiting import wait_until
 
 from .conftest import TutorialModels, manifest
 from .processes import ScorerProcess, scorer_env, wait_for_partitions
@@ -255,9 +256,7 @@ def test_client_times_out_clearly_and_drops_duplicate_replies(cluster: Cluster) 
             producer.close()
         prediction = future.result(timeout=REPLY_TIMEOUT_S)
         assert (prediction.version, prediction.scorer, prediction.rows) == (7, "by-hand", [{"prediction": 1.0}])
-        deadline = time.monotonic() + REPLY_TIMEOUT_S
-        while client.duplicate_replies < 1 and time.monotonic() < deadline:
-            time.sleep(0.05)  # polling until the reply thread has seen the second copy
+        wait_until(lambda: client.duplicate_replies >= 1, REPLY_TIMEOUT_S)
         assert client.duplicate_replies == 1
 
 
@@ -310,13 +309,11 @@ class SteadyLoad:
         return [f.result(timeout=REPLY_TIMEOUT_S + 5) for _rows, f in self.sent]
 
     def wait_until(self, condition: Any, timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            done = [f.result() for _r, f in list(self.sent) if f.done() and f.exception() is None]
-            if condition(done):
-                return
-            time.sleep(0.05)  # polling the replies gathered so far
-        raise AssertionError(f"timed out waiting for {what}")
+        def met() -> bool:
+            return bool(condition([f.result() for _r, f in list(self.sent) if f.done() and f.exception() is None]))
+
+        if not wait_until(met, timeout):
+            raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_new_version_under_load_is_picked_up_without_errors(cluster: Cluster) -> None:
