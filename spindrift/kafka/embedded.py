@@ -358,7 +358,7 @@ class EmbeddedKafka:
         text = re.sub(r"(?m)^log\.dirs=.*$", f"log.dirs={staging / 'data'}", text)
         config.write_text(text, encoding="utf-8")
         cmd = self._java(
-            jars, "kafka.tools.StorageTool", "format", "-t", _kraft_cluster_id(), "-c", str(config), quiet=True
+            jars, "kafka.tools.StorageTool", "format", f"--cluster-id={_kraft_cluster_id()}", "-c", str(config), quiet=True
         )
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         if result.returncode != 0:
@@ -418,10 +418,17 @@ class EmbeddedKafka:
 
 
 def _kraft_cluster_id() -> str:
-    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (what ``random-uuid`` prints)."""
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (what ``random-uuid`` prints).
+
+    Like Kafka's ``Uuid.randomUuid``, ids starting with ``-`` are drawn again: one in 64 would
+    otherwise read as an option on a command line (it failed a CI run once).
+    """
     import base64
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode("ascii").rstrip("=")
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode("ascii").rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def main(argv: Sequence[str] | None = None) -> int:
