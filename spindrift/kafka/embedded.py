@@ -358,7 +358,13 @@ class EmbeddedKafka:
         text = re.sub(r"(?m)^log\.dirs=.*$", f"log.dirs={staging / 'data'}", text)
         config.write_text(text, encoding="utf-8")
         cmd = self._java(
-            jars, "kafka.tools.StorageTool", "format", f"--cluster-id={_kraft_cluster_id()}", "-c", str(config), quiet=True
+            jars,
+            "kafka.tools.StorageTool",
+            "format",
+            f"--cluster-id={_kraft_cluster_id()}",
+            "-c",
+            str(config),
+            quiet=True,
         )
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         if result.returncode != 0:
