@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from spindrift.kafka.group import TopicNotFound
 from spindrift.kafka.settings import KafkaSettings
 from spindrift.kafka.topics import TopicSpec
 
@@ -135,6 +136,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not _wait_for_model(service, stream_spec, stop):
                 return 0
             service.run_stream(stream_spec, stop)
+    except TopicNotFound as exc:
+        log.error("%s", exc)
+        return 1
     finally:
         service.close()
     log.info("scorer %s stopped", settings.scorer_id)

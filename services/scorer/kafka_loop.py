@@ -27,6 +27,7 @@ from kafka.errors import KafkaError, KafkaTimeoutError
 from kafka.structs import OffsetAndMetadata
 
 from spindrift.kafka import headers as kh
+from spindrift.kafka.group import subscribe_when_known
 
 from . import metrics
 from .batcher import MicroBatcher
@@ -152,7 +153,7 @@ class ConsumeProduceLoop(Generic[Item]):
             max_wait_ms=max_wait_ms,
         )
         self._assignments = _TrackAssignments(self._forget)
-        consumer.subscribe(list(topics), listener=self._assignments)
+        subscribe_when_known(consumer, topics, self._assignments)
 
     @property
     def assigned_partitions(self) -> list[str]:

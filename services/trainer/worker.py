@@ -204,6 +204,8 @@ class TrainerWorker:
     def _loop(self, consumer: KafkaConsumer, history: JobHistory, watcher: CancelWatcher, producer: Any) -> None:
         from kafka import ConsumerRebalanceListener
 
+        from spindrift.kafka.group import subscribe_when_known
+
         worker = self
 
         class Listener(ConsumerRebalanceListener):
@@ -213,14 +215,7 @@ class TrainerWorker:
             def on_partitions_assigned(self, assigned: Any) -> None:
                 worker._on_assigned(consumer, set(assigned))
 
-        # The group's assignment uses this consumer's topic metadata; without partitions known at the
-        # first join it would assign nothing and not look again for metadata_max_age_ms (minutes).
-        deadline = time.monotonic() + 60
-        while not consumer.partitions_for_topic(self.settings.requests_topic):
-            if time.monotonic() > deadline or self._stop.is_set():
-                raise RuntimeError(f"topic {self.settings.requests_topic} has no partitions after 60 s")
-            time.sleep(0.1)  # metadata polling interval for a just-created topic
-        consumer.subscribe([self.settings.requests_topic], listener=Listener())
+        subscribe_when_known(consumer, [self.settings.requests_topic], Listener(), stop=self._stop)
         last_lag = 0.0
         while not self._stop.is_set():
             self._finish_job_if_done(consumer)
