@@ -38,6 +38,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Produ
 from spindrift.kafka import headers as kh
 from spindrift.kafka.group import subscribe_fast_when_known
 from spindrift.kafka.records import Record, RecordHeaders, from_confluent
+from spindrift.kafka.settings import close_fast_producer
 
 from . import metrics
 from .batcher import MicroBatcher
@@ -190,9 +191,9 @@ class ConsumeProduceLoop(Generic[Item]):
             finally:
                 self.commit_sync()
                 self.consumer.close()  # leaves the group at once instead of after the session timeout
-                remaining = self.producer.flush(self.ack_timeout_s)
+                remaining = close_fast_producer(self.producer, self.ack_timeout_s)
                 if remaining:
-                    log.warning("%d produced records were still unacknowledged at shutdown", remaining)
+                    log.warning("%d produced records were still unacknowledged at shutdown and were dropped", remaining)
 
     # --- consuming ----------------------------------------------------------------------
     def _fetch(self, timeout_ms: float, max_records: int) -> list[tuple[Record, Item]]:

@@ -27,6 +27,7 @@ __all__ = [
     "FAST_CONSUMER_DEFAULTS",
     "FAST_PRODUCER_DEFAULTS",
     "KafkaSettings",
+    "close_fast_producer",
     "make_admin",
     "make_consumer",
     "make_fast_consumer",
@@ -214,3 +215,17 @@ def make_fast_consumer(
     config.update(FAST_CONSUMER_DEFAULTS)
     config.update(overrides or {})
     return Consumer(config)
+
+
+def close_fast_producer(producer: Producer, timeout_s: float) -> int:
+    """Wait up to ``timeout_s`` for outstanding deliveries, drop what is left, and release the producer.
+
+    Returns how many records were dropped unacknowledged. ``close()`` alone would wait for every
+    record up to its ``message.timeout.ms`` (minutes by default) when the broker is gone.
+    """
+    remaining = producer.flush(timeout_s)
+    if remaining:
+        producer.purge()  # their delivery reports say _PURGE_QUEUE / _PURGE_INFLIGHT
+        producer.poll(0)
+    producer.close()
+    return remaining
