@@ -294,7 +294,7 @@ class ConsumeProduceLoop(Generic[Item]):
 
     def _missing_topic_letter(self, out: Outgoing, error: KafkaError) -> Outgoing:
         assert out.source is not None
-        log.warning("topic %s does not exist; dead-lettering the record that asked for it", out.topic)
+        log.warning("topic %s does not exist (%s); dead-lettering the record that asked for it", out.topic, error.str())
         missing = MissingTopic(
             f"topic {out.topic!r} does not exist (or has no leader): create it first ({error.str()})"
         )
