@@ -176,24 +176,32 @@ class ConsumeProduceLoop(Generic[Item]):
         try:
             while not stop.is_set():
                 try:
-                    batch = self._batcher.next_batch(_IDLE_POLL_MS)
+                    self.run_once(_IDLE_POLL_MS)
                 except KafkaException as exc:  # a broker hiccup: keep the worker alive and poll again
                     log.warning("poll failed (%s); retrying", exc)
                     stop.wait(_BACKOFF_S)  # back off so a persistent failure does not spin
-                    continue
-                if batch:
-                    self._process(batch)
-                self._serve(0)
-                self._settle(block=False)
         finally:
-            try:
-                self._settle(block=True)  # the batches in hand are finished and acknowledged before we leave
-            finally:
-                self.commit_sync()
-                self.consumer.close()  # leaves the group at once instead of after the session timeout
-                remaining = close_fast_producer(self.producer, self.ack_timeout_s)
-                if remaining:
-                    log.warning("%d produced records were still unacknowledged at shutdown and were dropped", remaining)
+            self.shutdown()
+
+    def run_once(self, idle_timeout_ms: float) -> None:
+        """One turn: poll a batch (waiting up to ``idle_timeout_ms`` for its first record), handle and
+        send it, serve delivery reports, and commit every leading batch now acknowledged."""
+        batch = self._batcher.next_batch(idle_timeout_ms)
+        if batch:
+            self._process(batch)
+        self._serve(0)
+        self._settle(block=False)
+
+    def shutdown(self) -> None:
+        """Finish: wait for the batches in hand to be acknowledged, commit them, leave the group, close."""
+        try:
+            self._settle(block=True)
+        finally:
+            self.commit_sync()
+            self.consumer.close()  # leaves the group at once instead of after the session timeout
+            remaining = close_fast_producer(self.producer, self.ack_timeout_s)
+            if remaining:
+                log.warning("%d produced records were still unacknowledged at shutdown and were dropped", remaining)
 
     # --- consuming ----------------------------------------------------------------------
     def _fetch(self, timeout_ms: float, max_records: int) -> list[tuple[Record, Item]]:
