@@ -147,9 +147,14 @@ class SpindriftClient:
         self.duplicate_replies = 0
         """Replies that arrived for a request already answered (at-least-once re-deliveries)."""
 
-        ensure_topics(self.settings, [TopicSpec(self.reply_topic, 1)], timeout_s=ready_timeout_s)
-        self._consumer = self._start_reply_consumer(ready_timeout_s)
         self._producer: Producer = make_fast_producer(self.settings, client_id=f"{self.settings.client_id}-client")
+        try:
+            self._warm_up_producer(ready_timeout_s)
+            ensure_topics(self.settings, [TopicSpec(self.reply_topic, 1)], timeout_s=ready_timeout_s)
+            self._consumer = self._start_reply_consumer(ready_timeout_s)
+        except BaseException:
+            close_fast_producer(self._producer, 0)
+            raise
         self._thread = threading.Thread(target=self._read_replies, name=f"replies-{self.reply_topic}", daemon=True)
         self._thread.start()
 
@@ -237,6 +242,18 @@ class SpindriftClient:
         self.close()
 
     # --- request side -------------------------------------------------------------------
+    def _warm_up_producer(self, timeout_s: float) -> None:
+        """Connect the producer now and learn the requests topic's partitions, so the first request does not wait.
+
+        Until a broker connection is up, librdkafka's idempotent producer re-checks for one only
+        every 500 ms before asking for its producer id, and nothing can be sent without that id: a
+        first request right after construction waited 0.5–1 s. A metadata call connects at once.
+        """
+        try:
+            self._producer.list_topics(self.requests_topic, timeout=timeout_s)
+        except KafkaException as exc:  # not fatal here: the first request will say what is wrong
+            log.warning("could not reach the cluster to look up %s: %s", self.requests_topic, exc)
+
     def _produce(self, value: bytes, key: bytes, headers: kh.Headers, request_id: str) -> None:
         """Hand the request to librdkafka; its delivery report fails the request's future on error."""
 

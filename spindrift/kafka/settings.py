@@ -42,6 +42,9 @@ FAST_PRODUCER_DEFAULTS: dict[str, Any] = {
     # No duplicates or reordering from librdkafka's own retries (needs acks=all, which we have).
     "enable.idempotence": True,
     "socket.nagle.disable": True,  # small records must not wait for Nagle's algorithm
+    # librdkafka producers ask brokers to auto-create unknown topics by default: a misspelt reply
+    # topic must stay missing (and its request dead-lettered) even on a broker that allows it.
+    "allow.auto.create.topics": False,
 }
 
 # librdkafka consumer defaults: fetches answered on the first byte, offsets committed by hand only.
