@@ -39,12 +39,20 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from confluent_kafka import TopicPartition as ConfluentPartition
 from kafka import TopicPartition
 
 from spindrift import wire
 from spindrift.client import Prediction, SpindriftClient
 from spindrift.kafka import headers as kh
-from spindrift.kafka.settings import KafkaSettings, make_consumer, make_producer
+from spindrift.kafka.settings import (
+    KafkaSettings,
+    close_fast_producer,
+    make_consumer,
+    make_fast_consumer,
+    make_fast_producer,
+    make_producer,
+)
 from spindrift.kafka.topics import TopicSpec, ensure_topics
 from spindrift.registry.publisher import publish_version
 from tests.scorer.processes import ScorerProcess, scorer_env, wait_for_partitions
@@ -212,15 +220,17 @@ def measure_throughput(kafka: KafkaSettings, topic: str, model: str, total: int)
 
 
 def measure_hop(kafka: KafkaSettings, seconds: float) -> float:
-    """p50 ms of one produce → consume hop at RATE_PER_S with these client settings: the floor under a round trip."""
+    """p50 ms of one produce → consume hop at RATE_PER_S with the round trip's clients: the floor under a round trip.
+
+    The client and the scorers use confluent-kafka (librdkafka) producers and consumers with the
+    defaults of :func:`make_fast_producer` / :func:`make_fast_consumer`, so the hop does too.
+    """
     topic = f"bench.hop-{uuid.uuid4().hex[:8]}"
     ensure_topics(kafka, [TopicSpec(topic, 1)])
-    producer = make_producer(kafka)
-    consumer = make_consumer(kafka)
-    tp = TopicPartition(topic, 0)
-    consumer.assign([tp])
-    consumer.seek_to_end(tp)
-    consumer.position(tp)
+    producer = make_fast_producer(kafka)
+    consumer = make_fast_consumer(kafka)
+    _low, high = consumer.get_watermark_offsets(ConfluentPartition(topic, 0), timeout=30)
+    consumer.assign([ConfluentPartition(topic, 0, high)])
     n = int(seconds * RATE_PER_S)
     sent: dict[bytes, float] = {}
     received: dict[bytes, float] = {}
@@ -228,9 +238,9 @@ def measure_hop(kafka: KafkaSettings, seconds: float) -> float:
     def read() -> None:
         deadline = time.monotonic() + seconds + 30
         while len(received) < n and time.monotonic() < deadline:
-            for records in consumer.poll(timeout_ms=50).values():
-                for record in records:
-                    received[record.value] = time.perf_counter()
+            message = consumer.poll(0.05)
+            if message is not None and message.error() is None:
+                received[bytes(message.value() or b"")] = time.perf_counter()
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
@@ -242,10 +252,11 @@ def measure_hop(kafka: KafkaSettings, seconds: float) -> float:
                 time.sleep(delay)  # the same open-loop schedule as the round trip
             value = b"%d" % i
             sent[value] = time.perf_counter()
-            producer.send(topic, value=value)
+            producer.produce(topic, value=value)
+            producer.poll(0)  # serve delivery reports as the client's reply thread does
         reader.join()
     finally:
-        producer.close()
+        close_fast_producer(producer, 30)
         consumer.close()
     if len(received) < n:
         raise AssertionError(f"only {len(received)} of {n} hop messages arrived")

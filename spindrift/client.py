@@ -11,6 +11,10 @@ own reply topic on a background thread. Scorers are at-least-once: a reply can a
 (a scorer died after replying, before committing), so replies are matched to requests by
 correlation id and duplicates are dropped.
 
+Requests and replies travel through confluent-kafka (librdkafka) clients: they cost a fraction of
+kafka-python's CPU per message, which is most of a round trip on a small machine. A request the
+broker does not accept fails its future with :class:`SpindriftClientError`.
+
 Exceptions (all in this module)::
 
     SpindriftClientError          base class
@@ -32,12 +36,18 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.errors import KafkaError
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from spindrift import wire
 from spindrift.kafka import headers as kh
-from spindrift.kafka.settings import KafkaSettings, make_admin, make_consumer, make_producer
+from spindrift.kafka.records import from_confluent
+from spindrift.kafka.settings import (
+    KafkaSettings,
+    close_fast_producer,
+    make_admin,
+    make_fast_consumer,
+    make_fast_producer,
+)
 from spindrift.kafka.topics import SCORE_REQUESTS, TopicSpec, ensure_topics
 
 __all__ = [
@@ -51,6 +61,11 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+# How long the reply thread blocks in one poll: bounds how late a timeout or close() is noticed.
+_REPLY_POLL_S = 0.05
+# Most replies taken from the local queue per poll (they are already fetched; this only bounds one pass).
+_REPLY_BATCH = 500
 
 WireFormat = Literal["avro", "json"]
 
@@ -132,9 +147,14 @@ class SpindriftClient:
         self.duplicate_replies = 0
         """Replies that arrived for a request already answered (at-least-once re-deliveries)."""
 
-        ensure_topics(self.settings, [TopicSpec(self.reply_topic, 1)], timeout_s=ready_timeout_s)
-        self._consumer = self._start_reply_consumer(ready_timeout_s)
-        self._producer: KafkaProducer = make_producer(self.settings, client_id=f"{self.settings.client_id}-client")
+        self._producer: Producer = make_fast_producer(self.settings, client_id=f"{self.settings.client_id}-client")
+        try:
+            self._warm_up_producer(ready_timeout_s)
+            ensure_topics(self.settings, [TopicSpec(self.reply_topic, 1)], timeout_s=ready_timeout_s)
+            self._consumer = self._start_reply_consumer(ready_timeout_s)
+        except BaseException:
+            close_fast_producer(self._producer, 0)
+            raise
         self._thread = threading.Thread(target=self._read_replies, name=f"replies-{self.reply_topic}", daemon=True)
         self._thread.start()
 
@@ -193,16 +213,9 @@ class SpindriftClient:
             self._pending[request_id] = _Pending(future, request_id, model, now, now + timeout)
         send_key = key.encode() if isinstance(key, str) else (key or request_id.encode())
         try:
-            sent = self._producer.send(self.requests_topic, value=value, key=send_key, headers=headers)
-        except KafkaError as exc:
+            self._produce(value, send_key, headers, request_id)
+        except (KafkaException, BufferError) as exc:
             self._fail(request_id, SpindriftClientError(f"could not send the request to {self.requests_topic}: {exc}"))
-            return future
-        sent.add_errback(
-            lambda exc: self._fail(
-                request_id,
-                SpindriftClientError(f"the broker did not accept the request on {self.requests_topic}: {exc}"),
-            )
-        )
         return future
 
     def close(self, timeout: float = 5.0) -> None:
@@ -216,7 +229,7 @@ class SpindriftClient:
         for p in pending:
             _settle(p.future, exception=ClientClosed(f"client closed before request {p.request_id} was answered"))
         try:
-            self._producer.close(timeout=timeout)
+            close_fast_producer(self._producer, timeout)  # requests sent just before close still reach the broker
         finally:
             self._consumer.close()
         if self._owns_reply_topic:
@@ -228,43 +241,103 @@ class SpindriftClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    # --- request side -------------------------------------------------------------------
+    def _warm_up_producer(self, timeout_s: float) -> None:
+        """Connect the producer now and learn the requests topic's partitions, so the first request does not wait.
+
+        Until a broker connection is up, librdkafka's idempotent producer re-checks for one only
+        every 500 ms before asking for its producer id, and nothing can be sent without that id: a
+        first request right after construction waited 0.5–1 s. A metadata call connects at once.
+        """
+        try:
+            self._producer.list_topics(self.requests_topic, timeout=timeout_s)
+        except KafkaException as exc:  # not fatal here: the first request will say what is wrong
+            log.warning("could not reach the cluster to look up %s: %s", self.requests_topic, exc)
+
+    def _produce(self, value: bytes, key: bytes, headers: kh.Headers, request_id: str) -> None:
+        """Hand the request to librdkafka; its delivery report fails the request's future on error."""
+
+        def delivered(error: KafkaError | None, _message: Message) -> None:
+            if error is not None:
+                self._fail(
+                    request_id,
+                    SpindriftClientError(f"the broker did not accept the request on {self.requests_topic}: {error}"),
+                )
+
+        try:
+            self._producer.produce(
+                self.requests_topic, value=value, key=key, headers=list(headers), on_delivery=delivered
+            )
+        except BufferError:
+            # librdkafka's local queue is full (a burst far above what the broker takes): wait for room once.
+            self._producer.poll(1.0)
+            self._producer.produce(
+                self.requests_topic, value=value, key=key, headers=list(headers), on_delivery=delivered
+            )
+
     # --- reply side ---------------------------------------------------------------------
-    def _start_reply_consumer(self, ready_timeout_s: float) -> KafkaConsumer:
-        consumer = make_consumer(self.settings, group_id=None, client_id=f"{self.settings.client_id}-replies")
+    def _start_reply_consumer(self, ready_timeout_s: float) -> Consumer:
+        consumer = make_fast_consumer(self.settings, client_id=f"{self.settings.client_id}-replies")
+        try:
+            partitions = self._reply_partitions(consumer, ready_timeout_s)
+            # Start at the end offsets resolved now, before the first request is sent: a lazy
+            # "latest" reset after our first request could land past its reply and skip it.
+            starts = []
+            for p in partitions:
+                _low, high = consumer.get_watermark_offsets(
+                    TopicPartition(self.reply_topic, p), timeout=max(1.0, ready_timeout_s)
+                )
+                starts.append(TopicPartition(self.reply_topic, p, high))
+            consumer.assign(starts)
+        except (KafkaException, SpindriftClientError):
+            consumer.close()
+            raise
+        return consumer
+
+    def _reply_partitions(self, consumer: Consumer, ready_timeout_s: float) -> list[int]:
+        """The reply topic's partition ids, once the cluster lists them (it was created a moment ago)."""
         deadline = time.monotonic() + ready_timeout_s
-        partitions = consumer.partitions_for_topic(self.reply_topic)
-        while not partitions:
+        while True:
+            try:
+                found = consumer.list_topics(self.reply_topic, timeout=max(0.1, deadline - time.monotonic()))
+                topic = found.topics.get(self.reply_topic)
+                if topic is not None and topic.error is None and topic.partitions:
+                    return sorted(topic.partitions)
+            except KafkaException as exc:  # no answer yet: ask again until the deadline
+                log.debug("metadata for %s not available yet: %s", self.reply_topic, exc)
             if time.monotonic() > deadline:
-                consumer.close()
                 raise SpindriftClientError(
                     f"reply topic {self.reply_topic} has no partitions after {ready_timeout_s} s"
                 )
             time.sleep(0.05)  # metadata polling interval
-            partitions = consumer.partitions_for_topic(self.reply_topic)
-        tps = [TopicPartition(self.reply_topic, p) for p in sorted(partitions)]
-        consumer.assign(tps)
-        consumer.seek_to_end(*tps)
-        # Resolve the end offsets now: a lazy reset after our first request would skip its reply.
-        for tp in tps:
-            consumer.position(tp)
-        return consumer
 
     def _read_replies(self) -> None:
         while not self._closed.is_set():
             try:
-                batches = self._consumer.poll(timeout_ms=50)
+                # poll() returns on the first reply; consume(n, t) would hold it until n arrive or t passes.
+                first = self._consumer.poll(_REPLY_POLL_S)
+                messages = [first, *self._consumer.consume(_REPLY_BATCH, 0)] if first is not None else []
             except Exception:  # keep answering other requests; a broker hiccup is retried by the next poll
                 if self._closed.is_set():
                     return
                 log.exception("polling reply topic %s failed", self.reply_topic)
                 time.sleep(0.1)  # back off before retrying a failing poll
                 continue
-            for records in batches.values():
-                for record in records:
-                    self._on_reply(record.value, record.headers)
+            for message in messages:
+                error = message.error()
+                if error is not None:
+                    if error.code() != KafkaError._PARTITION_EOF:
+                        log.warning("reading reply topic %s: %s", self.reply_topic, error)
+                    continue
+                record = from_confluent(message)
+                self._on_reply(record.value, record.headers)
+            self._producer.poll(0)  # delivery reports of requests (a failed send fails its future)
             self._expire()
 
-    def _on_reply(self, value: bytes, headers: Sequence[tuple[str, bytes]]) -> None:
+    def _on_reply(self, value: bytes | None, headers: Sequence[tuple[str, bytes | None]] | None) -> None:
+        if value is None:
+            log.warning("ignoring a record without a value on reply topic %s", self.reply_topic)
+            return
         try:
             _name, reply = wire.decode(value, headers, expected="ScoreReply")
         except wire.WireError as exc:

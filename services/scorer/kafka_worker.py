@@ -16,10 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kafka.consumer.fetcher import ConsumerRecord
-
 from spindrift import wire
 from spindrift.kafka import headers as kh
+from spindrift.kafka.records import Record
 
 from . import metrics
 from .dataplane import DataPlane, ErrorCode, ScoreCall, ScoreOutcome
@@ -36,7 +35,7 @@ class UndeliverableRequest(ValueError):
 class Incoming:
     """One polled record: a call to score, or the reason it goes to the DLQ."""
 
-    record: ConsumerRecord
+    record: Record
     call: ScoreCall | None
     reply_topic: str | None
     correlation_id: bytes | None
@@ -52,10 +51,10 @@ class RequestReplyHandler:
         self.plane = plane
         self.dlq_topic = dlq_topic
 
-    def decode(self, record: ConsumerRecord) -> Incoming:
+    def decode(self, record: Record) -> Incoming:
         """Decode a ScoreRequest and find where to reply; never raises."""
         received_at = time.monotonic()
-        headers = record.headers or []
+        headers = record.headers
         is_json = (kh.get_header_str(headers, kh.CONTENT_TYPE) or "").startswith(kh.JSON_CONTENT_TYPE)
         try:
             if record.value is None:

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spindrift.kafka.settings import KafkaSettings, make_consumer, make_producer
+from spindrift.kafka.settings import KafkaSettings, make_fast_consumer, make_fast_producer
 from spindrift.kafka.topics import SCORE_DLQ, SCORE_REQUESTS, TopicSpec, ensure_topics, standard_topics
 from spindrift.observability import HealthServer
 from spindrift.registry.follower import RegistryFollower
 
 from .dataplane import DataPlane
-from .kafka_loop import ConsumeProduceLoop, RecordHandler
+from .kafka_loop import ConsumeProduceLoop, RecordHandler, log_commit
 from .kafka_worker import RequestReplyHandler
 from .model_store import ModelStore
 from .settings import ScorerSettings
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 # How often the store re-checks the registry for versions stuck without an artifact.
 _REFRESH_INTERVAL_S = 1.0
+# How long a batch's output may wait for the broker's acknowledgement before the batch is handled again.
+_ACK_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -173,17 +175,30 @@ class ScorerService:
 
     def _loop(self, handler: RecordHandler[Any], topics: list[str], group_id: str) -> ConsumeProduceLoop[Any]:
         s = self.settings
-        consumer = make_consumer(
+        client_id = f"{self.kafka.client_id}-scorer-{s.scorer_id}"
+        consumer = make_fast_consumer(
             self.kafka,
             group_id=group_id,
-            client_id=f"{self.kafka.client_id}-scorer-{s.scorer_id}",
-            max_poll_records=s.max_batch_rows,
-            session_timeout_ms=s.session_timeout_ms,
-            heartbeat_interval_ms=max(500, s.session_timeout_ms // 3),
+            client_id=client_id,
+            overrides={
+                "session.timeout.ms": s.session_timeout_ms,
+                "heartbeat.interval.ms": max(500, s.session_timeout_ms // 3),
+                "on_commit": log_commit,
+            },
         )
-        # A short metadata wait: a reply topic that does not exist is dead-lettered after this long.
-        producer = make_producer(
-            self.kafka, client_id=f"{self.kafka.client_id}-scorer-{s.scorer_id}", max_block_ms=s.missing_topic_ms
+        producer = make_fast_producer(
+            self.kafka,
+            client_id=client_id,
+            overrides={
+                # A reply topic missing from the metadata for this long is taken not to exist: its
+                # request is dead-lettered (kafka-python's max_block_ms played this part).
+                "topic.metadata.propagation.max.ms": s.missing_topic_ms,
+                # librdkafka remembers a missing topic until its next metadata refresh (5 min by default);
+                # refresh as often as we wait, so a reply topic created late is used again that soon.
+                "topic.metadata.refresh.interval.ms": max(1_000, s.missing_topic_ms),
+                # Delivery reports arrive within the loop's ack timeout, so a batch never waits forever.
+                "message.timeout.ms": int(_ACK_TIMEOUT_S * 1000),
+            },
         )
         self._loop_running = ConsumeProduceLoop(
             consumer,
@@ -194,5 +209,6 @@ class ScorerService:
             batching=s.batching,
             max_batch_rows=s.max_batch_rows,
             max_wait_ms=s.max_wait_ms,
+            ack_timeout_s=_ACK_TIMEOUT_S,
         )
         return self._loop_running

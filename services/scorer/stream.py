@@ -23,10 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kafka.consumer.fetcher import ConsumerRecord
-
 from spindrift import wire
 from spindrift.kafka import headers as kh
+from spindrift.kafka.records import Record
 
 from .dataplane import DataPlane, ScoreCall, ScoreOutcome
 from .kafka_loop import Outgoing, dead_letter
@@ -56,7 +55,7 @@ def parse_stream_spec(spec: str) -> tuple[str, str]:
 class StreamItem:
     """One input record: its events (rows) and their format, or why it is undecodable."""
 
-    record: ConsumerRecord
+    record: Record
     rows: list[dict[str, Any]]
     avro: bool
     error: BaseException | None = None
@@ -82,7 +81,7 @@ class StreamHandler:
         self.dlq_topic = dlq_topic
         self.columns = list(columns) if columns else None
 
-    def decode(self, record: ConsumerRecord) -> StreamItem:
+    def decode(self, record: Record) -> StreamItem:
         """Parse a JSON event or an Avro ScoreRequest; never raises."""
         value = record.value
         try:

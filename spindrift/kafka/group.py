@@ -6,18 +6,23 @@ arrives a moment later forces a second rebalance at once, and under kafka-python
 second join was seen to hang: the member was evicted after its session timeout and never
 rejoined, so its process served nothing for minutes (two CI runs failed on it). Fetching the
 metadata first makes the first join the right one.
+
+librdkafka (the scorer's confluent-kafka consumer) copes better, but the rule is kept for it too
+(:func:`subscribe_fast_when_known`): a missing topic is then a named error at start-up rather
+than a member that silently owns nothing.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from confluent_kafka import Consumer, KafkaException
 from kafka import KafkaConsumer
 
-__all__ = ["TopicNotFound", "subscribe_when_known"]
+__all__ = ["TopicNotFound", "subscribe_fast_when_known", "subscribe_when_known"]
 
 # How often to ask again for a topic created a moment ago (its metadata takes a few ms to spread).
 _RETRY_S = 0.1
@@ -35,25 +40,65 @@ def subscribe_when_known(
     timeout_s: float = 60.0,
     stop: threading.Event | None = None,
 ) -> None:
-    """Subscribe ``consumer`` to ``topics`` once every topic's partitions are in its metadata.
+    """Subscribe a kafka-python ``consumer`` to ``topics`` once every topic's partitions are in its metadata.
 
     Raises :class:`TopicNotFound`, naming the topics, when they are still unknown after
     ``timeout_s`` (or when ``stop`` is set first).
     """
+    _wait_for_partitions(lambda topic: bool(consumer.partitions_for_topic(topic)), topics, timeout_s, stop)
+    if listener is None:
+        consumer.subscribe(list(topics))
+    else:
+        consumer.subscribe(list(topics), listener=listener)
+
+
+def subscribe_fast_when_known(
+    consumer: Consumer,
+    topics: Sequence[str],
+    *,
+    on_assign: Callable[[Any, list[Any]], None] | None = None,
+    on_revoke: Callable[[Any, list[Any]], None] | None = None,
+    timeout_s: float = 60.0,
+    stop: threading.Event | None = None,
+) -> None:
+    """Subscribe a confluent-kafka ``consumer`` to ``topics`` once the cluster lists their partitions.
+
+    The rebalance callbacks run inside ``poll()`` / ``consume()`` on the caller's thread. Raises
+    :class:`TopicNotFound`, naming the topics, when they are still unknown after ``timeout_s``
+    (or when ``stop`` is set first).
+    """
+
+    def known(topic: str) -> bool:
+        try:
+            metadata = consumer.list_topics(topic, timeout=min(5.0, max(0.1, timeout_s)))
+        except KafkaException:  # no broker answered in time: ask again until the deadline
+            return False
+        found = metadata.topics.get(topic)
+        return found is not None and found.error is None and bool(found.partitions)
+
+    _wait_for_partitions(known, topics, timeout_s, stop)
+    callbacks: dict[str, Any] = {}
+    if on_assign is not None:
+        callbacks["on_assign"] = on_assign
+    if on_revoke is not None:
+        callbacks["on_revoke"] = on_revoke
+    consumer.subscribe(list(topics), **callbacks)
+
+
+def _wait_for_partitions(
+    known: Callable[[str], bool], topics: Sequence[str], timeout_s: float, stop: threading.Event | None
+) -> None:
+    """Return once ``known(topic)`` holds for every topic; :class:`TopicNotFound` at the deadline or on ``stop``."""
     stop = stop or threading.Event()
     deadline = time.monotonic() + timeout_s
     missing = list(topics)
     while True:
-        missing = [topic for topic in missing if not consumer.partitions_for_topic(topic)]
+        missing = [topic for topic in missing if not known(topic)]
         if not missing:
-            break
+            return
         if time.monotonic() >= deadline or stop.is_set():
             raise TopicNotFound(
                 f"topic(s) {', '.join(missing)} not found after {timeout_s:g} s; create them first "
                 "(spindrift.kafka.topics.ensure_topics) or check KAFKA_BOOTSTRAP_SERVERS"
             )
         stop.wait(_RETRY_S)
-    if listener is None:
-        consumer.subscribe(list(topics))
-    else:
-        consumer.subscribe(list(topics), listener=listener)

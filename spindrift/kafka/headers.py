@@ -22,6 +22,7 @@ __all__ = [
     "JSON_CONTENT_TYPE",
     "REPLY_TOPIC",
     "Headers",
+    "NullableHeaders",
     "DeadLetterInfo",
     "dlq_headers",
     "get_header",
@@ -43,6 +44,8 @@ DLT_ORIGINAL_OFFSET = "kafka_dlt-original-offset"
 
 # kafka-python's form: a list of (name, value) pairs; a name may repeat.
 Headers = list[tuple[str, bytes]]
+# Headers as consumed: Kafka allows a null value, which confluent-kafka passes on as None.
+NullableHeaders = list[tuple[str, bytes | None]]
 
 
 def get_header(headers: Sequence[tuple[str, bytes | None]] | None, name: str) -> bytes | None:
@@ -72,15 +75,15 @@ def dlq_headers(
     topic: str,
     partition: int,
     offset: int,
-    original: Iterable[tuple[str, bytes]] | None = None,
-) -> Headers:
-    """Headers for a dead-letter record: the original headers plus Spring's ``kafka_dlt-*`` ones."""
+    original: Iterable[tuple[str, bytes | None]] | None = None,
+) -> NullableHeaders:
+    """Headers for a dead-letter record: the original headers (null values kept) plus Spring's ``kafka_dlt-*`` ones."""
     if isinstance(error, BaseException):
         message = str(error) or type(error).__name__
         fqcn = f"{type(error).__module__}.{type(error).__qualname__}"
     else:
         message, fqcn = error, "builtins.str"
-    headers: Headers = [(k, v) for k, v in (original or ()) if not k.startswith("kafka_dlt-")]
+    headers: NullableHeaders = [(k, v) for k, v in (original or ()) if not k.startswith("kafka_dlt-")]
     headers += [
         (DLT_EXCEPTION_MESSAGE, message.encode("utf-8")),
         (DLT_EXCEPTION_FQCN, fqcn.encode("utf-8")),

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from kafka import ConsumerRebalanceListener
 
-from spindrift.kafka.group import TopicNotFound, subscribe_when_known
-from spindrift.kafka.settings import KafkaSettings, make_consumer
+from spindrift.kafka.group import TopicNotFound, subscribe_fast_when_known, subscribe_when_known
+from spindrift.kafka.settings import KafkaSettings, make_consumer, make_fast_consumer
 from spindrift.kafka.topics import TopicSpec, ensure_topics
 from tests.waiting import wait_until
 
@@ -62,5 +62,30 @@ def test_a_topic_that_does_not_exist_is_named_in_a_clear_error(kafka_settings: K
             subscribe_when_known(consumer, [missing], timeout_s=1.0)
         assert time.monotonic() - started < 15
         assert consumer.subscription() in (None, set())
+    finally:
+        consumer.close()
+
+
+def test_the_librdkafka_consumer_also_joins_with_every_partition_and_names_a_missing_topic(
+    kafka_settings: KafkaSettings,
+) -> None:
+    topic = f"test.join.fast.{uuid.uuid4().hex[:8]}"
+    ensure_topics(kafka_settings, [TopicSpec(topic, 4)])
+    consumer = make_fast_consumer(kafka_settings, group_id=f"g-{topic}", overrides={"session.timeout.ms": 6000})
+    history: list[set[int]] = []
+    try:
+        subscribe_fast_when_known(
+            consumer, [topic], on_assign=lambda _c, parts: history.append({tp.partition for tp in parts}), timeout_s=30
+        )
+        assert wait_until(lambda: (consumer.poll(0.05), bool(history))[1], 30)
+        assert history[0] == {0, 1, 2, 3}
+    finally:
+        consumer.close()
+    missing = f"test.missing.fast.{uuid.uuid4().hex[:8]}"
+    consumer = make_fast_consumer(kafka_settings, group_id=f"g-{missing}")
+    try:
+        with pytest.raises(TopicNotFound, match=missing):
+            subscribe_fast_when_known(consumer, [missing], timeout_s=1.0)
+        assert consumer.assignment() == []
     finally:
         consumer.close()
