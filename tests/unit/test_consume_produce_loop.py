@@ -129,21 +129,23 @@ def message(partition: int, offset: int, reply_topic: str = "replies") -> Messag
     return Message(topic=TOPIC, partition=partition, offset=offset, key=None, value=f"reply:{reply_topic}".encode())
 
 
-@pytest.fixture
-def clients() -> tuple[FakeConsumer, FakeProducer, ConsumeProduceLoop[Record]]:
-    consumer, producer = FakeConsumer(), FakeProducer()
-    loop = ConsumeProduceLoop(
+def make_loop(consumer: FakeConsumer, producer: FakeProducer, **options: Any) -> ConsumeProduceLoop[Record]:
+    """The loop over the in-memory clients with an echo handler; ``options`` override its settings."""
+    settings: dict[str, Any] = {"batching": False, "max_batch_rows": 10, "max_wait_ms": 0, **options}
+    return ConsumeProduceLoop(
         consumer,  # type: ignore[arg-type]
         producer,  # type: ignore[arg-type]
         EchoHandler(),
         topics=[TOPIC],
         dlq_topic=DLQ,
-        batching=False,
-        max_batch_rows=10,
-        max_wait_ms=0,
-        ack_timeout_s=0.2,
-        max_in_flight=2,
+        **settings,
     )
+
+
+@pytest.fixture
+def clients() -> tuple[FakeConsumer, FakeProducer, ConsumeProduceLoop[Record]]:
+    consumer, producer = FakeConsumer(), FakeProducer()
+    loop = make_loop(consumer, producer, ack_timeout_s=0.2, max_in_flight=2)
     consumer.rebalance("on_assign", 0, 1)
     return consumer, producer, loop
 
@@ -249,16 +251,7 @@ def test_consumer_errors_are_skipped_and_null_headers_survive() -> None:
     assert record.headers == (("a", None), ("b", b"x")) and record.value is None
     assert kh.get_header(record.headers, "a") is None and kh.get_header(record.headers, "b") == b"x"
     consumer, producer = FakeConsumer(), FakeProducer()
-    loop = ConsumeProduceLoop(
-        consumer,  # type: ignore[arg-type]
-        producer,  # type: ignore[arg-type]
-        EchoHandler(),
-        topics=[TOPIC],
-        dlq_topic=DLQ,
-        batching=True,
-        max_batch_rows=10,
-        max_wait_ms=0,
-    )
+    loop = make_loop(consumer, producer, batching=True)
     consumer.rebalance("on_assign", 0)
     consumer.queue.extend([Message(topic=TOPIC, partition=0, error=KafkaError(KafkaError._TRANSPORT)), message(0, 7)])
     loop.run_once(0)
