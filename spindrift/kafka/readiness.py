@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from kafka.errors import KafkaConfigurationError, KafkaError
 
@@ -27,6 +29,29 @@ def wait_for_cluster(
     ``still_starting`` lets a caller that launched the broker stop waiting as soon as the
     broker process has died. Raises ``ClusterUnavailable`` naming the address and the last error.
     """
+    with _connection_errors_expected():
+        return _poll_until_answered(settings, timeout_s, still_starting)
+
+
+@contextlib.contextmanager
+def _connection_errors_expected() -> Iterator[None]:
+    """Mute kafka-python's connection logs while probing: refusals are expected until the broker listens.
+
+    Without this every wait printed ERROR lines (ECONNREFUSED, "Unable to bootstrap") for a broker
+    that then started fine; a real failure is still reported by ``ClusterUnavailable``.
+    """
+    net_logger = logging.getLogger("kafka.net")
+    previous = net_logger.level
+    net_logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        net_logger.setLevel(previous)
+
+
+def _poll_until_answered(
+    settings: KafkaSettings, timeout_s: float, still_starting: Callable[[], bool] | None
+) -> dict[str, object]:
     deadline = time.monotonic() + timeout_s
     last_error: BaseException | None = None
     while time.monotonic() < deadline:
