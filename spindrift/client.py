@@ -40,6 +40,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Produ
 
 from spindrift import wire
 from spindrift.kafka import headers as kh
+from spindrift.kafka.group import TopicNotFound, partitions_when_known
 from spindrift.kafka.records import from_confluent
 from spindrift.kafka.settings import (
     KafkaSettings,
@@ -296,20 +297,12 @@ class SpindriftClient:
 
     def _reply_partitions(self, consumer: Consumer, ready_timeout_s: float) -> list[int]:
         """The reply topic's partition ids, once the cluster lists them (it was created a moment ago)."""
-        deadline = time.monotonic() + ready_timeout_s
-        while True:
-            try:
-                found = consumer.list_topics(self.reply_topic, timeout=max(0.1, deadline - time.monotonic()))
-                topic = found.topics.get(self.reply_topic)
-                if topic is not None and topic.error is None and topic.partitions:
-                    return sorted(topic.partitions)
-            except KafkaException as exc:  # no answer yet: ask again until the deadline
-                log.debug("metadata for %s not available yet: %s", self.reply_topic, exc)
-            if time.monotonic() > deadline:
-                raise SpindriftClientError(
-                    f"reply topic {self.reply_topic} has no partitions after {ready_timeout_s} s"
-                )
-            time.sleep(0.05)  # metadata polling interval
+        try:
+            return partitions_when_known(consumer, self.reply_topic, timeout_s=ready_timeout_s)
+        except TopicNotFound as exc:
+            raise SpindriftClientError(
+                f"reply topic {self.reply_topic} has no partitions after {ready_timeout_s} s"
+            ) from exc
 
     def _read_replies(self) -> None:
         while not self._closed.is_set():

@@ -22,7 +22,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaException
 from kafka import KafkaConsumer
 
-__all__ = ["TopicNotFound", "subscribe_fast_when_known", "subscribe_when_known"]
+__all__ = ["TopicNotFound", "partitions_when_known", "subscribe_fast_when_known", "subscribe_when_known"]
 
 # How often to ask again for a topic created a moment ago (its metadata takes a few ms to spread).
 _RETRY_S = 0.1
@@ -67,22 +67,40 @@ def subscribe_fast_when_known(
     :class:`TopicNotFound`, naming the topics, when they are still unknown after ``timeout_s``
     (or when ``stop`` is set first).
     """
-
-    def known(topic: str) -> bool:
-        try:
-            metadata = consumer.list_topics(topic, timeout=min(5.0, max(0.1, timeout_s)))
-        except KafkaException:  # no broker answered in time: ask again until the deadline
-            return False
-        found = metadata.topics.get(topic)
-        return found is not None and found.error is None and bool(found.partitions)
-
-    _wait_for_partitions(known, topics, timeout_s, stop)
+    _wait_for_partitions(lambda topic: bool(_listed_partitions(consumer, topic, timeout_s)), topics, timeout_s, stop)
     callbacks: dict[str, Any] = {}
     if on_assign is not None:
         callbacks["on_assign"] = on_assign
     if on_revoke is not None:
         callbacks["on_revoke"] = on_revoke
     consumer.subscribe(list(topics), **callbacks)
+
+
+def partitions_when_known(consumer: Consumer, topic: str, *, timeout_s: float = 60.0) -> list[int]:
+    """The partition ids of ``topic`` once the cluster lists them (e.g. a topic created a moment ago).
+
+    Raises :class:`TopicNotFound` when the topic is still unknown after ``timeout_s``.
+    """
+    found: list[int] = []
+
+    def known(name: str) -> bool:
+        found[:] = _listed_partitions(consumer, name, timeout_s)
+        return bool(found)
+
+    _wait_for_partitions(known, [topic], timeout_s, None)
+    return found
+
+
+def _listed_partitions(consumer: Consumer, topic: str, timeout_s: float) -> list[int]:
+    """One metadata lookup: ``topic``'s partition ids, or [] while the cluster does not list it."""
+    try:
+        metadata = consumer.list_topics(topic, timeout=min(5.0, max(0.1, timeout_s)))
+    except KafkaException:  # no broker answered in time: the caller asks again until its deadline
+        return []
+    found = metadata.topics.get(topic)
+    if found is None or found.error is not None:
+        return []
+    return sorted(found.partitions)
 
 
 def _wait_for_partitions(
