@@ -36,8 +36,11 @@ def _docker_answers() -> bool:
 def kafka_settings() -> Iterator[object]:
     """KafkaSettings for a real broker, shared by the whole test session.
 
-    ``KAFKA_BOOTSTRAP_SERVERS`` picks an existing cluster; else testcontainers' Kafka when a
-    Docker engine answers; else an embedded single-node broker started from the Maven jars.
+    ``KAFKA_BOOTSTRAP_SERVERS`` picks an existing cluster; ``SPINDRIFT_TEST_KAFKA=testcontainers``
+    asks for testcontainers' Kafka (needs a Docker engine and its image); else an embedded
+    single-node broker started from the Maven jars. Testcontainers is opt-in: a Docker engine
+    that merely runs (e.g. for the compose tests) must not change which broker the suite uses,
+    and no container registry may be reachable to pull the image.
     Tests create their own topics (``ensure_topics``; auto-creation is off) and use unique
     topic names or group ids where they could interfere.
     """
@@ -48,7 +51,9 @@ def kafka_settings() -> Iterator[object]:
         settings = KafkaSettings()
         wait_for_cluster(settings, timeout_s=30)
         yield settings
-    elif _docker_answers():
+    elif os.environ.get("SPINDRIFT_TEST_KAFKA") == "testcontainers":
+        if not _docker_answers():
+            pytest.fail("SPINDRIFT_TEST_KAFKA=testcontainers needs a running Docker engine (docker info fails)")
         try:
             from testcontainers.community.kafka import KafkaContainer
         except ImportError:  # testcontainers < 4.10 keeps it at the old path
