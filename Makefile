@@ -21,7 +21,7 @@ kafka-jars: install  ## fetch the pinned Apache Kafka jars with Maven (cached in
 kafka: kafka-jars  ## run a single-node KRaft broker on 127.0.0.1 in the foreground
 	$(PY) -m spindrift.kafka.embedded run
 
-demo: kafka-jars  ## embedded Kafka + trainer + scorers running the seed's tutorial end to end
+demo: up  ## `make up`, then the seed's tutorial over HTTP: train with a progress bar, score over /v1, /v2 and Kafka
 	$(PY) -m spindrift.demo
 
 up: kafka-jars  ## Kafka, a trainer, two scorers and the gateway in the background; returns once ready

@@ -61,6 +61,13 @@ def default_run_dir() -> Path:
     return Path(os.environ.get("SPINDRIFT_RUN_DIR") or REPO_ROOT / ".spindrift" / "run").resolve()
 
 
+def stop_hint(run_dir: str | Path | None) -> str:
+    """How to stop the topology of ``run_dir``: ``make down`` for the default one."""
+    if run_dir is None or Path(run_dir).resolve() == (REPO_ROOT / ".spindrift" / "run").resolve():
+        return "make down"
+    return f"spindrift down --run-dir {run_dir}"
+
+
 # --- the run directory: pid file, state file, logs ------------------------------------------------
 
 
@@ -421,11 +428,9 @@ def supervise(run_dir: Path, gateway_port: int, kafka_port: int, scorers: int, t
         topology.start_trainer()
         for i in range(scorers):
             topology.start_scorer(f"scorer-{i + 1}")
-        add_gateway = getattr(topology, "add_gateway", None)
-        if add_gateway is not None:  # the gateway arrives with issue 7's gateway branch
-            add_gateway(name="gateway", port=gateway_port).start()
-            state["gateway_url"] = f"http://127.0.0.1:{gateway_port}"
-            state["ports"].append(gateway_port)
+        topology.start_gateway("gateway", gateway_port)
+        state["gateway_url"] = f"http://127.0.0.1:{gateway_port}"
+        state["ports"].append(gateway_port)
         state["processes"] += [
             {
                 "name": s.name,

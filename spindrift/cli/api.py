@@ -114,6 +114,11 @@ class Gateway:
             body["outputs"] = outputs if isinstance(outputs, str) else list(outputs)
         return self._call("POST", f"/v1/models/{name}/predict", json=body)
 
+    def infer(self, name: str, inputs: Sequence[Mapping[str, Any]], *, version: str | None = None) -> dict[str, Any]:
+        """``POST /v2/models/{name}[/versions/{v}]/infer`` (Open Inference Protocol): ``{"outputs": [tensors]}``."""
+        path = f"/v2/models/{name}" + (f"/versions/{version}" if version is not None else "") + "/infer"
+        return self._call("POST", path, json={"inputs": [dict(i) for i in inputs]})
+
     def set_alias(self, name: str, alias: str, version: int) -> dict[str, Any]:
         """``PUT /v1/models/{name}/aliases/{alias}``: point ``alias`` at ``version``."""
         return self._call("PUT", f"/v1/models/{name}/aliases/{alias}", json={"version": version})

@@ -15,17 +15,15 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from spindrift import local
 from spindrift.cli.api import ApiError, Gateway, GatewayDown, GatewayError
+from spindrift.cli.progress import JobTimeout, follow_job
 
 __all__ = ["app"]
 
 DEFAULT_GATEWAY = "http://127.0.0.1:8080"
-TERMINAL_STATES = frozenset({"succeeded", "failed", "cancelled"})
-TERMINAL_EVENTS = frozenset({"PUBLISHED", "FAILED", "CANCELLED"})
 
 app = typer.Typer(
     name="spindrift",
@@ -128,10 +126,10 @@ def up(
 def _print_where(state: dict[str, Any]) -> None:
     kafka = state.get("kafka")
     where = "embedded" if state.get("embedded_kafka") else "KAFKA_BOOTSTRAP_SERVERS"
-    out.print(f"  gateway   {state.get('gateway_url') or '(none: this build has no gateway)'}", highlight=False)
+    out.print(f"  gateway   {state.get('gateway_url')}", highlight=False)
     out.print(f"  kafka     {kafka} ({where})", highlight=False)
     out.print(f"  logs      {state.get('log_dir')}", highlight=False)
-    out.print("  stop with `make down` (or `spindrift down`)", highlight=False)
+    out.print(f"  stop with `{local.stop_hint(state.get('run_dir'))}`", highlight=False)
 
 
 @app.command()
@@ -198,44 +196,13 @@ def train(
         out.print(f"job [bold]{job_id}[/] {accepted.get('state', 'queued')}", highlight=False)
         if not wait:
             return
-        final = _follow(gw, job_id, timeout)
-    _report_job(final)
-
-
-def _follow(gw: Gateway, job_id: str, timeout: float) -> dict[str, Any]:
-    """A progress bar fed by the job's server-sent events; the job's final state."""
-    deadline = time.monotonic() + timeout
-    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=out, transient=False) as progress:
-        task = progress.add_task(f"{job_id}: queued", total=100)
         try:
-            for event in gw.job_events(job_id):
-                kind = str(event.get("type") or event.get("_event") or "")
-                if event.get("progress") is not None:
-                    progress.update(task, completed=float(event["progress"]) * 100)
-                message = str(event.get("message") or "")
-                progress.update(task, description=f"{job_id}: {kind.lower()} {message}".rstrip()[:90])
-                if kind == "PUBLISHED":
-                    progress.update(task, completed=100)
-                if kind in TERMINAL_EVENTS or time.monotonic() > deadline:
-                    break
+            final = follow_job(gw, job_id, timeout, out)
+        except JobTimeout as exc:
+            fail(f"{exc}; follow it with `spindrift jobs`")
         except GatewayError as exc:
-            if isinstance(exc, GatewayDown):
-                fail_api(exc)
-            progress.console.print(f"[yellow]event stream unavailable ({exc}); polling the job[/]")
-        # The stream ended with the job; the job's own state is the authority (and covers a broken stream).
-        while True:
-            try:
-                job = gw.job(job_id)
-            except GatewayError as exc:
-                fail_api(exc, what=f"job {job_id}")
-            if job.get("state") in TERMINAL_STATES:
-                return job
-            if time.monotonic() > deadline:
-                fail(f"job {job_id} still {job.get('state')} after {timeout:.0f}s; follow it with `spindrift jobs`")
-            if job.get("progress") is not None:
-                progress.update(task, completed=float(job["progress"]) * 100)
-            time.sleep(0.5)  # polling interval, only when the event stream failed or ended early
+            fail_api(exc, what=f"job {job_id}")
+    _report_job(final)
 
 
 def _report_job(job: dict[str, Any]) -> None:
@@ -271,7 +238,8 @@ def jobs(
         out.print_json(data=page)
         return
     table = Table(title=f"jobs ({page.get('total', len(page.get('jobs', [])))} in all)")
-    for column in ("job", "kind", "state", "model", "version", "servable", "progress"):
+    table.add_column("job", no_wrap=True)  # ids are copied from here: never cut them
+    for column in ("kind", "state", "model", "version", "servable", "progress"):
         table.add_column(column)
     for job in page.get("jobs", []):
         m = job.get("model") or {}

@@ -20,12 +20,9 @@ from typer.testing import CliRunner, Result
 from spindrift import local
 from spindrift.cli import app
 from spindrift.demo import TEST_DOCUMENTS, tutorial_spec
-from spindrift.topology import Topology, free_port
+from spindrift.topology import free_port
 
 pytestmark = [pytest.mark.kafka, pytest.mark.spark, pytest.mark.slow]
-
-HAS_GATEWAY = hasattr(Topology, "add_gateway")
-needs_gateway = pytest.mark.skipif(not HAS_GATEWAY, reason="the gateway (issue 7) is not merged into this branch yet")
 
 
 @dataclass
@@ -102,30 +99,28 @@ def test_up_prints_where_everything_is_and_a_second_up_is_idempotent(topo: Local
     assert "already up" in result.output
     assert f"127.0.0.1:{topo.kafka_port} (embedded)" in result.output
     assert str(topo.run_dir / "logs") in result.output
-    assert "make down" in result.output
+    assert f"spindrift down --run-dir {topo.run_dir}" in result.output
     assert local.RunDir(topo.run_dir).state()["pid"] == first_pid, "a second up started nothing new"
 
 
 def test_status_lists_every_process_alive_and_ready(topo: Local) -> None:
     result = run("status", "--run-dir", str(topo.run_dir))
     assert result.exit_code == 0, result.output
-    expected = ["supervisor", "kafka", "trainer", "scorer-1", "scorer-2"] + (["gateway"] if HAS_GATEWAY else [])
+    expected = ["supervisor", "kafka", "trainer", "scorer-1", "scorer-2", "gateway"]
     for name in expected:
         line = next((ln for ln in result.output.splitlines() if f" {name} " in ln), None)
         assert line is not None and " yes " in line and " no " not in line, result.output
-    if HAS_GATEWAY:
-        assert "/v2/health/ready: ready" in result.output
+    assert "/v2/health/ready: ready" in result.output
 
 
 def test_up_on_a_taken_port_fails_clearly(topo: Local, tmp_path: Path) -> None:
-    other = Local(tmp_path / "run", topo.gateway_port if HAS_GATEWAY else free_port(), topo.kafka_port)
+    other = Local(tmp_path / "run", topo.gateway_port, topo.kafka_port)
     result = run(*other.up_args())
     assert result.exit_code == 1
-    assert f"port {other.gateway_port if HAS_GATEWAY else topo.kafka_port} on 127.0.0.1" in result.stderr
+    assert f"port {topo.gateway_port} on 127.0.0.1 (for gateway) is taken" in result.stderr
     assert local.RunDir(other.run_dir).supervisor_pid() is None
 
 
-@needs_gateway
 def test_train_wait_follows_the_job_and_exits_0_once_published_and_servable(topo: Local, tmp_path: Path) -> None:
     spec = tmp_path / "tutorial.json"
     spec.write_text(json.dumps(tutorial_spec("cli-tutorial")))
@@ -135,7 +130,6 @@ def test_train_wait_follows_the_job_and_exits_0_once_published_and_servable(topo
     assert "100%" in result.output, "the progress bar reached its end"
 
 
-@needs_gateway
 def test_predict_prints_a_table_and_json_with_the_tutorials_predictions(topo: Local, tmp_path: Path) -> None:
     rows = [{"text": t} for t in TEST_DOCUMENTS]
     as_json = run("predict", "cli-tutorial", "--rows", json.dumps(rows), "--json", gateway=topo.gateway_url)
@@ -173,7 +167,6 @@ def test_predict_prints_a_table_and_json_with_the_tutorials_predictions(topo: Lo
     assert {"text", "words", "features", "prediction"} <= set(json.loads(every.stdout)["predictions"][0])
 
 
-@needs_gateway
 def test_models_lists_the_trained_model(topo: Local) -> None:
     result = run("models", "--json", gateway=topo.gateway_url)
     assert result.exit_code == 0, result.output
@@ -183,14 +176,12 @@ def test_models_lists_the_trained_model(topo: Local) -> None:
     assert table.exit_code == 0 and "cli-tutorial" in table.output
 
 
-@needs_gateway
 def test_jobs_lists_the_training_job_as_succeeded(topo: Local) -> None:
     result = run("jobs", "--model", "cli-tutorial", "--json", gateway=topo.gateway_url)
     assert result.exit_code == 0, result.output
     assert [j["state"] for j in json.loads(result.stdout)["jobs"]] == ["succeeded"]
 
 
-@needs_gateway
 def test_promote_moves_the_alias_that_models_shows(topo: Local) -> None:
     result = run("promote", "cli-tutorial", "1", gateway=topo.gateway_url)
     assert result.exit_code == 0, result.output
@@ -202,14 +193,12 @@ def test_promote_moves_the_alias_that_models_shows(topo: Local) -> None:
     assert missing.exit_code == 4, missing.output
 
 
-@needs_gateway
 def test_unknown_model_is_exit_4_with_the_gateways_message(topo: Local) -> None:
     result = run("predict", "no-such-model", "--rows", '{"text": "spark"}', gateway=topo.gateway_url)
     assert result.exit_code == 4, result.output
     assert "no-such-model" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
-@needs_gateway
 def test_bad_spec_is_exit_5_with_the_gateways_422_message(topo: Local, tmp_path: Path) -> None:
     spec = tutorial_spec("cli-bad")
     spec["pipeline"][0]["stage"] = "NotAStage"
@@ -223,7 +212,9 @@ def test_bad_spec_is_exit_5_with_the_gateways_422_message(topo: Local, tmp_path:
 def test_down_stops_every_process_frees_the_ports_and_is_idempotent(topo: Local) -> None:
     run_dir = local.RunDir(topo.run_dir)
     state = run_dir.state()
-    pids = [state["pid"]] + [p["pid"] for p in state["processes"]]
+    # Every descendant, Spark's JVM and its Python workers included, not only the direct children.
+    pids = _descendants(state["pid"])
+    assert len(pids) > len(state["processes"]), "the trainer's Spark JVM is among them"
     result = run("down", "--run-dir", str(topo.run_dir))
     assert result.exit_code == 0, result.output
     assert "stopped" in result.output
@@ -244,3 +235,20 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def _descendants(root: int) -> list[int]:
+    """``root`` and every process below it, from /proc's parent links."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[-1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [root], [root]
+    while frontier:
+        children = [pid for pid, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
