@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from spindrift import local
+from spindrift import demo, local
 from spindrift.cli import app
 from spindrift.demo import TEST_DOCUMENTS, tutorial_spec
 from spindrift.topology import free_port
@@ -207,6 +207,22 @@ def test_bad_spec_is_exit_5_with_the_gateways_422_message(topo: Local, tmp_path:
     result = run("train", str(path), "--wait", gateway=topo.gateway_url)
     assert result.exit_code == 5, result.output
     assert "rejected by the gateway" in result.stderr and "NotAStage" in result.stderr
+
+
+def test_demo_tells_the_tutorial_over_http_on_the_running_topology(
+    topo: Local, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # a wide table, as on a terminal
+    argv = ["--model", "demo-tutorial", "--run-dir", str(topo.run_dir)]
+    argv += ["--gateway-port", str(topo.gateway_port), "--kafka-port", str(topo.kafka_port)]
+    assert demo.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "already up" in printed, "the demo reuses a running topology"
+    assert "demo-tutorial version 1 is published and certified servable" in printed
+    for text in TEST_DOCUMENTS:
+        assert repr(text) in printed
+    assert f"curl -s -X POST {topo.gateway_url}/v1/models/demo-tutorial/predict" in printed
+    assert f"stop it: spindrift down --run-dir {topo.run_dir}" in printed
 
 
 def test_down_stops_every_process_frees_the_ports_and_is_idempotent(topo: Local) -> None:
