@@ -357,6 +357,8 @@ def status(run_dir: Path | None = None) -> Status:
         alive = _is_ours(int(p["pid"]), str(p["marker"]))
         ready = http_status(p["health_url"]) == 200 if alive and p.get("health_url") else None
         processes.append(ProcessStatus(str(p["name"]), int(p["pid"]), alive, ready, str(p.get("log", ""))))
+    if pid is None:  # the supervisor is gone: only children that outlived it are worth showing
+        processes = [p for p in processes if p.alive]
     gateway = gateway_ready(state["gateway_url"]) if pid is not None and state.get("gateway_url") else None
     return Status(running=pid is not None, state=state, processes=processes, gateway_ready=gateway)
 

@@ -150,6 +150,9 @@ def down(run_dir: RunDirOption = None) -> None:
 def status(run_dir: RunDirOption = None) -> None:
     """Each process of the local topology and the gateway's health; exit 1 when not up and ready."""
     current = local.status(run_dir)
+    if not current.running and current.processes:
+        names = ", ".join(f"{p.name} (pid {p.pid})" for p in current.processes)
+        fail(f"the supervisor is gone but {names} still run; `spindrift down` stops them")
     if not current.running:
         out.print("nothing is running (start it with `make up`)")
         raise typer.Exit(1)
