@@ -89,6 +89,17 @@ def test_unreadable_rows_are_a_usage_error() -> None:
     assert result.exit_code == 2 and "--rows is not valid JSON" in result.stderr
 
 
+def test_an_up_that_times_out_says_so_and_leaves_nothing_running(tmp_path: Path) -> None:
+    failing = Local(tmp_path / "run", free_port(), free_port())
+    result = run(*failing.up_args(), "--timeout", "2")
+    assert result.exit_code == 1
+    assert "the local topology was not ready after 2s" in result.stderr
+    assert str(failing.run_dir / "logs") in result.stderr, "the error says where the logs are"
+    assert not _processes_mentioning(str(failing.run_dir)), "a failed up stops what it started"
+    assert local.port_is_free(failing.kafka_port) and local.port_is_free(failing.gateway_port)
+    assert local.RunDir(failing.run_dir).supervisor_pid() is None
+
+
 def test_up_prints_where_everything_is_and_a_second_up_is_idempotent(topo: Local) -> None:
     state = local.RunDir(topo.run_dir).state()
     first_pid = state["pid"]
@@ -267,4 +278,16 @@ def _descendants(root: int) -> list[int]:
         children = [pid for pid, parent in parents.items() if parent in frontier]
         found += children
         frontier = children
+    return found
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    """Live (non-zombie) processes whose command line contains ``text``."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if text in cmdline.read_bytes().decode(errors="replace") and _alive(int(cmdline.parent.name)):
+                found.append(int(cmdline.parent.name))
+        except OSError:
+            continue
     return found
