@@ -89,11 +89,15 @@ class RunDir:
 
     def supervisor_pid(self) -> int | None:
         """The supervisor's pid when it is alive (and really ours), else None."""
+        pid = self.recorded_pid()
+        return pid if pid is not None and _is_ours(pid, SUPERVISOR_MODULE) else None
+
+    def recorded_pid(self) -> int | None:
+        """The pid the last ``up`` recorded, alive or not (its session finds what it left behind)."""
         try:
-            pid = int((self.path / PID_FILE).read_text().strip())
+            return int((self.path / PID_FILE).read_text().strip())
         except (OSError, ValueError):
             return None
-        return pid if _is_ours(pid, SUPERVISOR_MODULE) else None
 
     def state(self) -> dict[str, Any]:
         """What the supervisor last wrote about itself ({} when nothing is known)."""
@@ -177,7 +181,7 @@ def up(options: UpOptions, on_wait: Callable[[str], None] | None = None) -> UpRe
     if pid is not None:
         state = _wait_ready(run, pid, options.timeout_s, on_wait)
         return UpResult(already_running=True, state=state)
-    _stop_leftovers(run)  # a supervisor killed with -9 may have left children behind
+    _stop_stragglers(run, run.state())  # a supervisor killed with -9 may have left children behind
     external_kafka = bool(os.environ.get("KAFKA_BOOTSTRAP_SERVERS"))
     ports = [("gateway", options.gateway_port)] + ([] if external_kafka else [("Kafka", options.kafka_port)])
     for what, port in ports:
@@ -276,12 +280,15 @@ def down(run_dir: Path | None = None, timeout_s: float = 45.0) -> DownResult:
     if pid is not None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-        if not _wait_gone([("supervisor", pid, SUPERVISOR_MODULE)], timeout_s):
+        deadline = time.monotonic() + timeout_s
+        while _is_ours(pid, SUPERVISOR_MODULE) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _is_ours(pid, SUPERVISOR_MODULE):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
             killed.append("supervisor")
-    leftovers = _stop_leftovers(run, state)
-    killed += leftovers
+    stragglers, stubborn = _stop_stragglers(run, state)
+    killed += stubborn
     ports = [int(p) for p in state.get("ports", [])]
     deadline = time.monotonic() + 15.0  # a socket closes right after its process exits
     while any(not port_is_free(p) for p in ports) and time.monotonic() < deadline:
@@ -290,38 +297,67 @@ def down(run_dir: Path | None = None, timeout_s: float = 45.0) -> DownResult:
     run.clear()
     if busy:
         raise LocalError(f"stopped every process, but port(s) {busy} are still taken by another process")
-    return DownResult(was_running=pid is not None or bool(leftovers), killed=killed)
+    return DownResult(was_running=pid is not None or stragglers > 0, killed=killed)
 
 
-def _children(state: dict[str, Any]) -> list[tuple[str, int, str]]:
-    return [(str(p["name"]), int(p["pid"]), str(p["marker"])) for p in state.get("processes", []) if p.get("pid")]
+def _stop_stragglers(run: RunDir, state: dict[str, Any]) -> tuple[int, list[str]]:
+    """Stop every process left in the sessions of the supervisor and its children.
 
+    Returns how many were found, and the names of those that needed SIGKILL.
 
-def _stop_leftovers(run: RunDir, state: dict[str, Any] | None = None) -> list[str]:
-    """Children that outlived their supervisor: SIGTERM, then SIGKILL; returns the names killed."""
-    alive = [c for c in _children(state if state is not None else run.state()) if _is_ours(c[1], c[2])]
+    The supervisor and each service lead their own session, and whatever they start stays in it
+    (the broker JVM, Spark's JVM and its Python workers), so a session still finds a grandchild
+    whose parent died (after a ``kill -9``, or a service that exited before its children).
+    """
+    sessions = {int(p["pid"]) for p in state.get("processes", []) if p.get("pid")}
+    recorded = run.recorded_pid()
+    if recorded is not None:
+        sessions.add(recorded)
+    alive = _session_members(sessions)
     if not alive:
-        return []
-    for _name, pid, _marker in alive:
+        return 0, []
+    for pid in alive:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-    if _wait_gone(alive, 20.0):
-        return []
-    stubborn = [c for c in alive if _is_ours(c[1], c[2])]
-    for _name, pid, _marker in stubborn:
+    if _wait_gone(sessions, 20.0):
+        return len(alive), []
+    stubborn = _session_members(sessions)
+    names = [_command_name(pid) for pid in stubborn]
+    for pid in stubborn:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-    _wait_gone(stubborn, 10.0)
-    return [name for name, _pid, _marker in stubborn]
+    _wait_gone(sessions, 10.0)
+    return len(alive), names
 
 
-def _wait_gone(processes: Sequence[tuple[str, int, str]], timeout_s: float) -> bool:
+def _session_members(sessions: set[int]) -> list[int]:
+    """Live (non-zombie) processes whose session id is one of ``sessions``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[-1].split()
+        except OSError:
+            continue
+        # After the command: state, ppid, pgrp, session.
+        if fields[0] != "Z" and int(fields[3]) in sessions and int(stat.parent.name) != os.getpid():
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _command_name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip() + f" (pid {pid})"
+    except OSError:
+        return f"pid {pid}"
+
+
+def _wait_gone(sessions: set[int], timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if not any(_is_ours(pid, marker) for _name, pid, marker in processes):
+        if not _session_members(sessions):
             return True
         time.sleep(0.1)
-    return not any(_is_ours(pid, marker) for _name, pid, marker in processes)
+    return not _session_members(sessions)
 
 
 @dataclass(frozen=True)

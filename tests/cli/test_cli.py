@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -291,3 +292,17 @@ def _processes_mentioning(text: str) -> list[int]:
         except OSError:
             continue
     return found
+
+
+def test_down_after_the_supervisor_was_killed_stops_what_outlived_it(tmp_path: Path) -> None:
+    crashed = Local(tmp_path / "run", free_port(), free_port())
+    assert run(*crashed.up_args()).exit_code == 0
+    run_dir = local.RunDir(crashed.run_dir)
+    pids = _descendants(run_dir.state()["pid"])
+    os.kill(pids[0], signal.SIGKILL)  # the supervisor dies without stopping anything itself
+    result = run("down", "--run-dir", str(crashed.run_dir))
+    assert result.exit_code == 0, result.output
+    assert not [pid for pid in pids if _alive(pid)], "a child of the killed supervisor outlived down"
+    assert not _processes_mentioning(str(crashed.run_dir))
+    assert local.port_is_free(crashed.gateway_port) and local.port_is_free(crashed.kafka_port)
+    assert run_dir.state() == {}
