@@ -18,7 +18,14 @@ from spindrift.client import SpindriftClient
 from spindrift.kafka.follow import TopicFollower
 from spindrift.kafka.readiness import wait_for_cluster
 from spindrift.kafka.settings import KafkaSettings, make_producer
-from spindrift.kafka.topics import MODEL_EVENTS, TRAIN_EVENTS, TRAIN_REQUESTS, ensure_topics, standard_topics
+from spindrift.kafka.topics import (
+    MODEL_EVENTS,
+    TRAIN_EVENTS,
+    TRAIN_REQUESTS,
+    TopicSpec,
+    ensure_topics,
+    standard_topics,
+)
 
 from .errors import KafkaUnavailable
 from .health import ClusterProbe, ProbeResult
@@ -142,7 +149,10 @@ class Backend:
     def _connect(self) -> _Connected:
         wait_for_cluster(self.kafka, timeout_s=max(5.0, self.settings.connect_retry_s))
         wanted = {TRAIN_REQUESTS, TRAIN_EVENTS, MODEL_EVENTS, self.settings.requests_topic}
-        ensure_topics(self.kafka, [t for t in standard_topics(self.kafka) if t.name in wanted])
+        specs = [t for t in standard_topics(self.kafka) if t.name in wanted]
+        if self.settings.requests_topic not in {t.name for t in specs}:  # a tenant's or a test's own topic
+            specs.append(TopicSpec(self.settings.requests_topic, self.kafka.score_partitions))
+        ensure_topics(self.kafka, specs)
         producer = make_producer(self.kafka)
         followers: list[TopicFollower] = []
         try:
