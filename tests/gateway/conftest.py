@@ -7,6 +7,7 @@ loaded with ``PipelineModel.load`` at test time.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -74,11 +75,18 @@ def gateways(kafka_settings, tmp_path_factory) -> Iterator[Gateways]:
         topology.stop()
 
 
-def read_sse(response: httpx.Response) -> list[dict[str, Any]]:
-    """Every server-sent event of a streamed response, until the server ends the stream."""
+def read_sse(response: httpx.Response, timeout: float) -> list[dict[str, Any]]:
+    """Every server-sent event of a streamed response, until the server ends the stream.
+
+    The server pings every 15 s, so a stream that never ends still yields lines: the deadline
+    is checked on each, and passing it fails the test with the events seen so far.
+    """
+    deadline = time.monotonic() + timeout
     events: list[dict[str, Any]] = []
     current: dict[str, Any] = {}
     for line in response.iter_lines():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the event stream did not end within {timeout:.0f} s; events so far: {events}")
         if not line:
             if "data" in current:
                 events.append(current)
@@ -94,14 +102,14 @@ def read_sse(response: httpx.Response) -> list[dict[str, Any]]:
     return events
 
 
-def run_job(http: httpx.Client, spec: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+def run_job(http: httpx.Client, spec: dict[str, Any], timeout: float = 240) -> tuple[str, list[dict[str, Any]]]:
     """Submit ``spec`` over HTTP, follow its SSE stream to the end; (job id, SSE events)."""
     accepted = http.post("/v1/jobs", json=spec)
     assert accepted.status_code == 202, accepted.text
     job_id = accepted.json()["job_id"]
-    with http.stream("GET", f"/v1/jobs/{job_id}/events", timeout=300) as stream:
+    with http.stream("GET", f"/v1/jobs/{job_id}/events", timeout=60) as stream:
         assert stream.status_code == 200
-        events = read_sse(stream)
+        events = read_sse(stream, timeout)
     return job_id, events
 
 
@@ -125,10 +133,14 @@ def trained(gateways: Gateways, spark, tmp_path_factory) -> Trained:
     from spindrift.registry.follower import RegistryFollower
 
     name = f"tutorial-{uuid.uuid4().hex[:8]}"
-    with gateways.client() as http:
-        job_id, sse = run_job(http, tutorial_spec(name, evaluation={"metric": "areaUnderROC"}))
-        flipped = [{**row, "label": 1.0 - row["label"]} for row in TRAINING_ROWS]
-        v2_job_id, v2_sse = run_job(http, tutorial_spec(name, data={"rows": flipped}))
+    try:
+        with gateways.client() as http:
+            job_id, sse = run_job(http, tutorial_spec(name, evaluation={"metric": "areaUnderROC"}))
+            flipped = [{**row, "label": 1.0 - row["label"]} for row in TRAINING_ROWS]
+            v2_job_id, v2_sse = run_job(http, tutorial_spec(name, data={"rows": flipped}))
+    except AssertionError as exc:
+        trainer = next(s for s in gateways.topology.services if s.module == "services.trainer")
+        raise AssertionError(f"{exc}\ntrainer log:\n{trainer.log_tail(40)}") from None
     assert sse[-1]["event"] == "published", sse[-1]
     assert v2_sse[-1]["event"] == "published", v2_sse[-1]
     kafka = KafkaSettings(bootstrap_servers=gateways.main.env["KAFKA_BOOTSTRAP_SERVERS"])

@@ -149,6 +149,20 @@ def test_v1_predict_answers_with_sparks_exact_predictions(gateways: Gateways, tr
     assert_same_as_spark(body["predictions"], spark_expected(trained, spark, 1, TEST_TEXTS))
 
 
+def test_outputs_pick_the_returned_columns(gateways: Gateways, trained: Trained) -> None:
+    url = f"/v1/models/{trained.name}/predict"
+    rows = [{"text": TEST_TEXTS[0]}]
+    with gateways.client() as http:
+        default = http.post(url, json={"rows": rows, "version": 1}).json()["predictions"][0]
+        picked = http.post(url, json={"rows": rows, "version": 1, "outputs": ["prediction"]}).json()["predictions"][0]
+        everything = http.post(url, json={"rows": rows, "version": 1, "outputs": "all"}).json()["predictions"][0]
+        unknown = http.post(url, json={"rows": rows, "version": 1, "outputs": ["nope"]})
+    assert set(default) == {"rawPrediction", "probability", "prediction"}
+    assert set(picked) == {"prediction"}
+    assert {"text", "words", "features", "prediction"} <= set(everything)
+    assert unknown.status_code == 422 and "nope" in unknown.json()["error"]
+
+
 def test_v2_infer_answers_with_sparks_exact_predictions(gateways: Gateways, trained: Trained, spark: Any) -> None:
     request = {
         "id": "req-1",
