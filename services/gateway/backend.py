@@ -67,7 +67,8 @@ class Backend:
     # -- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start connecting in the background."""
+        """Start connecting (and probing the cluster) in the background."""
+        self.probe.start()
         self._thread.start()
 
     def wait_connected(self, timeout: float) -> bool:
@@ -78,6 +79,7 @@ class Backend:
     def close(self) -> None:
         """Stop connecting, close the client (deleting its reply topic), the followers and the producer."""
         self._stop.set()
+        self.probe.stop()
         self._thread.join(10)
         connected, self._connected = self._connected, None
         if connected is None:
