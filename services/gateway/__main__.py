@@ -28,8 +28,9 @@ def main() -> int:
     try:
         settings = GatewaySettings()
         kafka = KafkaSettings()
-    except (ValidationError, ValueError) as exc:
-        print(f"gateway: invalid settings: {exc}".splitlines()[0], file=sys.stderr)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        print(f"gateway: invalid settings (GATEWAY_*/KAFKA_* variables): {problems}", file=sys.stderr)
         return 2
     problem = settings.startup_problem()
     if problem is not None:

@@ -18,7 +18,14 @@ from spindrift.client import SpindriftClient
 from spindrift.kafka.follow import TopicFollower
 from spindrift.kafka.readiness import wait_for_cluster
 from spindrift.kafka.settings import KafkaSettings, make_producer
-from spindrift.kafka.topics import MODEL_EVENTS, TRAIN_EVENTS, TRAIN_REQUESTS, ensure_topics, standard_topics
+from spindrift.kafka.topics import (
+    MODEL_EVENTS,
+    TRAIN_EVENTS,
+    TRAIN_REQUESTS,
+    TopicSpec,
+    ensure_topics,
+    standard_topics,
+)
 
 from .errors import KafkaUnavailable
 from .health import ClusterProbe, ProbeResult
@@ -60,7 +67,8 @@ class Backend:
     # -- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start connecting in the background."""
+        """Start connecting (and probing the cluster) in the background."""
+        self.probe.start()
         self._thread.start()
 
     def wait_connected(self, timeout: float) -> bool:
@@ -71,6 +79,7 @@ class Backend:
     def close(self) -> None:
         """Stop connecting, close the client (deleting its reply topic), the followers and the producer."""
         self._stop.set()
+        self.probe.stop()
         self._thread.join(10)
         connected, self._connected = self._connected, None
         if connected is None:
@@ -142,7 +151,10 @@ class Backend:
     def _connect(self) -> _Connected:
         wait_for_cluster(self.kafka, timeout_s=max(5.0, self.settings.connect_retry_s))
         wanted = {TRAIN_REQUESTS, TRAIN_EVENTS, MODEL_EVENTS, self.settings.requests_topic}
-        ensure_topics(self.kafka, [t for t in standard_topics(self.kafka) if t.name in wanted])
+        specs = [t for t in standard_topics(self.kafka) if t.name in wanted]
+        if self.settings.requests_topic not in {t.name for t in specs}:  # a tenant's or a test's own topic
+            specs.append(TopicSpec(self.settings.requests_topic, self.kafka.score_partitions))
+        ensure_topics(self.kafka, specs)
         producer = make_producer(self.kafka)
         followers: list[TopicFollower] = []
         try:

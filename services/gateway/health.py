@@ -1,8 +1,8 @@
 """Readiness probe: does Kafka answer, and how many scorers are in their consumer group?
 
-One confluent-kafka ``AdminClient`` describes the scorer group; the answer is cached for
-``health_cache_s`` so a burst of readiness checks (or of requests that consult it) costs one
-broker round trip per second at most.
+One confluent-kafka ``AdminClient`` describes the scorer group, refreshed every ``health_cache_s``
+on a background thread: readiness checks and the requests that consult it read the latest answer
+and never wait for a broker round trip (nor for a 2 s timeout while Kafka is down).
 """
 
 from __future__ import annotations
@@ -44,18 +44,38 @@ class ClusterProbe:
         self._timeout_s = timeout_s
         self._lock = threading.Lock()
         self._last: ProbeResult | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
         config = settings.librdkafka_config()
         config["client.id"] = f"{settings.client_id}-gateway-probe"
         self._admin = AdminClient(config)
 
+    def start(self) -> ClusterProbe:
+        """Refresh the answer every ``cache_s`` on a daemon thread, so :meth:`check` never waits for Kafka."""
+        self._thread = threading.Thread(target=self._refresh_forever, name="gateway-probe", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop refreshing."""
+        self._stop.set()
+
     def check(self) -> ProbeResult:
-        """The cached answer if fresh, else a new one (one caller asks; others wait for it)."""
+        """The latest answer; asks Kafka now only when there is none yet or the refresher is not running."""
         with self._lock:
             last = self._last
-            if last is not None and time.monotonic() - last.at < self._cache_s:
+            fresh = last is not None and time.monotonic() - last.at < self._cache_s
+            if last is not None and (fresh or self._thread is not None):
                 return last
             self._last = self._ask()
             return self._last
+
+    def _refresh_forever(self) -> None:
+        while not self._stop.is_set():
+            result = self._ask()
+            with self._lock:
+                self._last = result
+            self._stop.wait(self._cache_s)
 
     def _ask(self) -> ProbeResult:
         now = time.monotonic()

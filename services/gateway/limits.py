@@ -1,7 +1,7 @@
 """Request body limit as a pure ASGI middleware: a body over ``max_bytes`` is answered 413, never read whole.
 
-A declared ``Content-Length`` over the limit is refused before reading; a chunked body is
-counted as it streams and the read fails with :class:`PayloadTooLarge` once it passes the limit.
+A declared ``Content-Length`` over the limit is refused before reading; a chunked body is read
+(at most ``max_bytes`` of it) before the app sees it, and refused as soon as it passes the limit.
 """
 
 from __future__ import annotations
@@ -30,18 +30,35 @@ class BodyLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(scope, send, int(declared))
             return
+        if declared is not None:
+            await self.app(scope, receive, send)  # the server stops reading at the declared length
+            return
+        # No declared length (a chunked upload): read up to the limit first, then replay it to the app.
+        chunks: list[bytes] = []
         seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise PayloadTooLarge(self._message(seen))
-            return message
+            if message["type"] != "http.request":
+                await self.app(scope, receive, send)  # a disconnect: let the app see it
+                return
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.max_bytes:
+                await self._refuse(scope, send, seen)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
 
-        await self.app(scope, counted, send)
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     def _message(self, size: int) -> str:
         return (

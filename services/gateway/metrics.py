@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
 from prometheus_client import Counter, Gauge, Histogram
-from starlette.routing import Match
 
 __all__ = ["IN_FLIGHT", "REPLY_TIMEOUTS", "REQUESTS", "REQUEST_SECONDS", "observe_requests"]
 
@@ -35,17 +34,14 @@ REPLY_TIMEOUTS = Counter(
 
 
 def route_template(request: Request) -> str:
-    """The template of the route that matches ``request`` (``unmatched`` when none does)."""
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", "unmatched"))
-    return "unmatched"
+    """The template of the route that handled ``request`` (the router records it in the scope), else ``unmatched``."""
+    route = request.scope.get("route")
+    path = getattr(route, "path_format", None) or getattr(route, "path", None)
+    return str(path) if path else "unmatched"
 
 
 async def observe_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
     """HTTP middleware: count, time and track every request (SSE streams count until their headers are sent)."""
-    route = route_template(request)
     IN_FLIGHT.inc()
     started = time.perf_counter()
     status = 500
@@ -55,5 +51,6 @@ async def observe_requests(request: Request, call_next: Callable[[Request], Awai
         return response
     finally:
         IN_FLIGHT.dec()
+        route = route_template(request)  # known once routing happened, inside call_next
         REQUEST_SECONDS.labels(route, request.method).observe(time.perf_counter() - started)
         REQUESTS.labels(route, request.method, str(status)).inc()

@@ -7,7 +7,6 @@ the event loop free while the request is on Kafka.
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -39,10 +38,6 @@ def wire_outputs(outputs: OutputSelection) -> list[str] | None:
     return list(outputs)
 
 
-def _client_takes_outputs(client: SpindriftClient) -> bool:
-    return "outputs" in inspect.signature(client.predict_async).parameters
-
-
 async def score(
     client: SpindriftClient,
     model: str,
@@ -53,14 +48,8 @@ async def score(
     timeout: float,
 ) -> Prediction:
     """Score ``rows``; raises the :mod:`.errors` exception that matches the outcome."""
-    extra: dict[str, Any] = {}
-    selected = wire_outputs(outputs)
-    if selected is not None:
-        if not _client_takes_outputs(client):
-            raise InvalidInput("'outputs' is not supported by this deployment yet; leave it out")
-        extra["outputs"] = selected
     try:
-        future = client.predict_async(model, rows, version=version, timeout=timeout, **extra)
+        future = client.predict_async(model, rows, version=version, timeout=timeout, outputs=wire_outputs(outputs))
     except wire.WireError as exc:
         raise InvalidInput(_locate_bad_row(model, rows, exc)) from None
     except (ValueError, TypeError) as exc:

@@ -33,6 +33,12 @@ def v2_live() -> dict[str, bool]:
     return {"live": True}
 
 
+@router.get("/v2", summary="Open Inference Protocol: server metadata")
+def v2_server_metadata() -> dict[str, object]:
+    """The server's name, version and protocol extensions (none)."""
+    return {"name": "spindrift-gateway", "version": "1", "extensions": []}
+
+
 @router.get("/v2/health/ready", summary="Open Inference Protocol: server ready (Kafka answers, a scorer is alive)")
 def v2_ready(backend: BackendDep) -> JSONResponse:
     """200 ``{"ready": true}`` when Kafka answers, state is caught up and at least one scorer is in its group."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
@@ -171,7 +170,7 @@ async def predict(
     """Rows → ``score.requests`` → a scorer → this gateway's reply topic → predictions, one per row."""
     if len(body.rows) > settings.max_rows:
         raise PayloadTooLarge(f"{len(body.rows)} rows is over the limit of {settings.max_rows} (GATEWAY_MAX_ROWS)")
-    client = await asyncio.to_thread(backend.client)
+    client = backend.client()  # no I/O: the probe answer is refreshed in the background
     prediction = await score(
         client, name, body.rows, version=body.version, outputs=body.outputs, timeout=settings.predict_timeout_s
     )

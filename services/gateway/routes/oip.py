@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
@@ -73,7 +72,7 @@ async def _infer(
 ) -> InferResponse:
     rows = inputs_to_rows(body.inputs, settings.max_rows)
     wanted = [o.name for o in body.outputs] if body.outputs else None
-    client = await asyncio.to_thread(backend.client)
+    client = backend.client()  # no I/O: the probe answer is refreshed in the background
     prediction = await score(client, name, rows, version=version, outputs=wanted, timeout=settings.predict_timeout_s)
     return InferResponse(
         model_name=prediction.model,
