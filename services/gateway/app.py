@@ -19,7 +19,7 @@ from . import docs
 from .backend import Backend
 from .errors import install_error_handlers
 from .limits import BodyLimit
-from .metrics import observe_requests
+from .metrics import RequestMetrics
 from .responses import SafeJSONResponse
 from .routes import health, jobs, models, oip
 from .settings import GatewaySettings
@@ -59,8 +59,8 @@ def create_app(settings: GatewaySettings | None = None, kafka: KafkaSettings | N
     )
     app.state.settings = settings
     install_error_handlers(app)
-    app.middleware("http")(observe_requests)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestMetrics)  # outermost: refusals of the body limit are counted too
     for router in (health.router, jobs.router, models.router, oip.router, docs.router):
         app.include_router(router)
     return app

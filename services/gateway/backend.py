@@ -76,10 +76,23 @@ class Backend:
         self._thread.join(timeout)
         return self.caught_up
 
-    def close(self) -> None:
-        """Stop connecting, close the client (deleting its reply topic), the followers and the producer."""
+    def close(self, timeout: float = 8.0) -> None:
+        """Stop connecting, close the client (deleting its reply topic), the followers and the producer.
+
+        Bounded by ``timeout``: with Kafka gone, closing its clients can block for their request
+        timeouts (30 s), and a gateway asked to stop must stop; whatever is left is abandoned.
+        """
         self._stop.set()
         self.probe.stop()
+        if not self.probe.check().kafka_ok:
+            timeout = min(timeout, 2.0)  # nothing to flush to a cluster that does not answer
+        closer = threading.Thread(target=self._release, name="gateway-close", daemon=True)
+        closer.start()
+        closer.join(timeout)
+        if closer.is_alive():
+            log.warning("Kafka clients did not close within %.0f s (is Kafka reachable?); exiting anyway", timeout)
+
+    def _release(self) -> None:
         self._thread.join(10)
         connected, self._connected = self._connected, None
         if connected is None:
