@@ -18,7 +18,11 @@ bool, int, float, str, list[float] (dense vector), list[str] (tokens) and
 of sparkml_runtime). A ``ScoreReply`` outcome is ``{"rows": [...]}`` or ``{"code", "message"}``.
 
 Anything undecodable raises ``WireError`` (a ``ValueError``), whose message says what is wrong;
-services send such records to the DLQ.
+services send such records to the DLQ. Decoding is bounded: a message larger than
+``MAX_MESSAGE_BYTES`` or JSON nested deeper than the interpreter's recursion limit is refused
+with a ``WireError`` naming the limit, never a ``RecursionError`` or ``MemoryError``. (The
+schemas themselves are not recursive, so Avro bodies cannot nest deeply; a length or count
+prefix larger than the bytes left fails as a truncated body.)
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 import io
 import json
 import struct
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -38,6 +43,7 @@ import schemas
 
 __all__ = [
     "MAGIC",
+    "MAX_MESSAGE_BYTES",
     "Catalog",
     "WireError",
     "decode",
@@ -45,6 +51,7 @@ __all__ = [
     "encode",
     "encode_json",
     "fingerprint",
+    "loads_json",
 ]
 
 MAGIC = b"\xc3\x01"
@@ -54,11 +61,28 @@ _SPARSE_VECTOR = "io.spindrift.SparseVector"
 _SCORE_RESULT = "io.spindrift.ScoreResult"
 _SCORE_ERROR = "io.spindrift.ScoreError"
 
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+"""Largest message ``decode`` reads (well above Kafka's default 1 MB limit, so only hostile input hits it)."""
+
 Headers = Sequence[tuple[str, bytes | None]]
 
 
 class WireError(ValueError):
     """Bytes that are not a valid Spindrift message, or a record that does not fit its schema."""
+
+
+def loads_json(payload: bytes, what: str = "JSON") -> Any:
+    """Parse UTF-8 JSON; any failure, including nesting too deep for the parser, is a ``WireError``."""
+    try:
+        return json.loads(payload.decode("utf-8"))
+    except RecursionError:
+        # json's C scanner recurses once per level: 100,000 '[' would otherwise kill the process.
+        raise WireError(
+            f"invalid {what}: nested deeper than the parser's limit of about {sys.getrecursionlimit()} levels "
+            "(a Spindrift message needs fewer than 10)"
+        ) from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise WireError(f"invalid {what}: {exc}") from exc
 
 
 # -- row values: Python-facing form <-> Avro form -------------------------------------------------
@@ -234,6 +258,11 @@ class Catalog:
         wanted = [self._name(n) for n in wanted]
         if data is None:
             raise WireError("empty message (null value); expected an Avro single-object or JSON payload")
+        if len(data) > MAX_MESSAGE_BYTES:
+            raise WireError(
+                f"message of {len(data)} bytes is larger than the {MAX_MESSAGE_BYTES}-byte limit "
+                "(spindrift.wire.MAX_MESSAGE_BYTES); send fewer rows per message"
+            )
         payload = bytes(data)
         if _is_json(headers):
             return self._decode_json(payload, wanted)
@@ -279,10 +308,7 @@ class Catalog:
     def _decode_json(self, payload: bytes, wanted: list[str]) -> tuple[str, dict[str, Any]]:
         if not wanted:
             raise WireError("a JSON message needs an expected schema name to be decoded")
-        try:
-            record = json.loads(payload.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise WireError(f"invalid JSON: {exc}") from exc
+        record = loads_json(payload)
         if not isinstance(record, dict):
             raise WireError(f"a JSON message must be an object, got {type(record).__name__}")
         errors = []

@@ -72,6 +72,13 @@ class Outgoing:
     """The consumed record this answers; it is dead-lettered if ``topic`` turns out not to exist."""
 
 
+@dataclass(frozen=True)
+class _Poisoned:
+    """The item of a record whose ``decode`` raised: it goes to the DLQ with that exception."""
+
+    error: BaseException
+
+
 class MissingTopic(LookupError):
     """A reply or output topic the broker does not know (topic auto-creation is off)."""
 
@@ -157,9 +164,9 @@ class ConsumeProduceLoop(Generic[Item]):
         self._assigned: list[str] = []
         # Outputs whose topic turned out not to exist, to dead-letter once the delivery reports are served.
         self._redirects: list[tuple[_InFlight, Outgoing, KafkaError]] = []
-        self._batcher: MicroBatcher[tuple[Record, Item]] = MicroBatcher(
+        self._batcher: MicroBatcher[tuple[Record, Item | _Poisoned]] = MicroBatcher(
             self._fetch,
-            lambda pair: max(1, handler.rows_of(pair[1])),
+            self._cost,
             enabled=batching,
             max_rows=max_batch_rows,
             max_wait_ms=max_wait_ms,
@@ -204,7 +211,11 @@ class ConsumeProduceLoop(Generic[Item]):
                 log.warning("%d produced records were still unacknowledged at shutdown and were dropped", remaining)
 
     # --- consuming ----------------------------------------------------------------------
-    def _fetch(self, timeout_ms: float, max_records: int) -> list[tuple[Record, Item]]:
+    def _cost(self, pair: tuple[Record, Item | _Poisoned]) -> int:
+        item = pair[1]
+        return 1 if isinstance(item, _Poisoned) else max(1, self.handler.rows_of(item))
+
+    def _fetch(self, timeout_ms: float, max_records: int) -> list[tuple[Record, Item | _Poisoned]]:
         # poll() returns as soon as one message is there; consume(n, timeout) would wait for all n or the
         # timeout, holding a lone request for the whole idle wait. What is already queued is drained after.
         first = self.consumer.poll(max(0.0, timeout_ms) / 1000.0)
@@ -213,12 +224,18 @@ class ConsumeProduceLoop(Generic[Item]):
         messages = [first]
         if max_records > 1:
             messages += self.consumer.consume(max_records - 1, 0)
-        out: list[tuple[Record, Item]] = []
+        out: list[tuple[Record, Item | _Poisoned]] = []
         for message in messages:
             if not self._usable(message):
                 continue
             record = from_confluent(message)
-            out.append((record, self.handler.decode(record)))
+            try:
+                out.append((record, self.handler.decode(record)))
+            except Exception as exc:  # one poison record must never stop the loop (e.g. RecursionError)
+                log.exception(
+                    "decoding %s-%d@%d failed; dead-lettering it", record.topic, record.partition, record.offset
+                )
+                out.append((record, _Poisoned(exc)))
         return out
 
     @staticmethod
@@ -249,10 +266,10 @@ class ConsumeProduceLoop(Generic[Item]):
         log.info("partitions revoked %s", sorted(f"{t}-{p}" for t, p in revoked))
 
     # --- producing ----------------------------------------------------------------------
-    def _process(self, batch: list[tuple[Record, Item]]) -> None:
+    def _process(self, batch: list[tuple[Record, Item | _Poisoned]]) -> None:
         self.batches += 1
         metrics.BATCH_REQUESTS.observe(len(batch))
-        outgoing = self.handler.handle([item for _record, item in batch])
+        outgoing = self._handle(batch)
         entry = _InFlight({}, {})
         for record, _item in batch:
             tp = (record.topic, record.partition)
@@ -261,6 +278,32 @@ class ConsumeProduceLoop(Generic[Item]):
         self._in_flight.append(entry)
         for out in outgoing:
             self._send(entry, out)
+
+    def _handle(self, batch: list[tuple[Record, Item | _Poisoned]]) -> list[Outgoing]:
+        """The batch's outputs; a record whose decode or handling raised is dead-lettered, alone."""
+        outgoing: list[Outgoing] = []
+        pairs: list[tuple[Record, Item]] = []
+        for record, item in batch:
+            if isinstance(item, _Poisoned):
+                outgoing.append(dead_letter(record, item.error, self.dlq_topic))
+            else:
+                pairs.append((record, item))
+        if not pairs:
+            return outgoing
+        try:
+            return outgoing + self.handler.handle([item for _record, item in pairs])
+        except Exception:
+            log.exception("handling a batch of %d records failed; handling them one by one", len(pairs))
+        # Rare path: find the culprit(s) so their batch-mates are still answered, once each.
+        for record, item in pairs:
+            try:
+                outgoing += self.handler.handle([item])
+            except Exception as exc:
+                log.exception(
+                    "handling %s-%d@%d failed; dead-lettering it", record.topic, record.partition, record.offset
+                )
+                outgoing.append(dead_letter(record, exc, self.dlq_topic))
+        return outgoing
 
     def _send(self, entry: _InFlight, out: Outgoing) -> None:
         """Produce ``out`` for ``entry``; a topic known to be missing dead-letters its source instead."""

@@ -89,10 +89,7 @@ class StreamHandler:
                 raise wire.WireError("the record has no value (a tombstone); send a JSON object or a ScoreRequest")
             is_json = (kh.get_header_str(record.headers, kh.CONTENT_TYPE) or "").startswith(kh.JSON_CONTENT_TYPE)
             if is_json or value[:1] == b"{":
-                try:
-                    event = json.loads(value.decode("utf-8"))
-                except (UnicodeDecodeError, ValueError) as exc:
-                    raise wire.WireError(f"invalid JSON event: {exc}") from None
+                event = wire.loads_json(value, "JSON event")
                 if not isinstance(event, dict):
                     raise wire.WireError(f"a JSON event must be an object, got {type(event).__name__}")
                 return StreamItem(record, [event], avro=False)

@@ -55,6 +55,9 @@ class TrainerSettings(BaseSettings):
     events_topic: str = "train.events"
     """Topic job events are written to (override only to isolate a test)."""
 
+    dlq_topic: str = "train.dlq"
+    """Dead-letter topic for train requests that cannot be decoded or that made the trainer raise."""
+
     worker_name: str = Field(default_factory=_default_worker_name)
     """Name this trainer puts in every job event (default: host-pid)."""
 
@@ -97,7 +100,9 @@ class TrainerSettings(BaseSettings):
     def _parse_roots(cls, value: Any) -> Any:
         return _split_roots(value)
 
-    @field_validator("group_id", "requests_topic", "events_topic", "worker_name", "spark_master", "app_name")
+    @field_validator(
+        "group_id", "requests_topic", "events_topic", "dlq_topic", "worker_name", "spark_master", "app_name"
+    )
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not value.strip():

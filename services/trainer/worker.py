@@ -203,6 +203,7 @@ class TrainerWorker:
     # --- the loop --------------------------------------------------------------------------------------
     def _loop(self, consumer: KafkaConsumer, history: JobHistory, watcher: CancelWatcher, producer: Any) -> None:
         from kafka import ConsumerRebalanceListener
+        from kafka.errors import KafkaError
 
         from spindrift.kafka.group import subscribe_when_known
 
@@ -227,11 +228,15 @@ class TrainerWorker:
                 for record in batch:
                     try:
                         self._handle(consumer, tp, record, history, watcher, producer)
-                    except Exception:
+                    except KafkaError:
                         # e.g. the broker is briefly unreachable: offer the same request again shortly.
                         log.exception("could not handle the request at %s offset %d; retrying", tp, record.offset)
                         consumer.seek(tp, record.offset)
                         self._stop.wait(1.0)
+                    except Exception as exc:  # a poison request: dead-letter it, never retry it forever
+                        log.exception("the request at %s offset %d made the trainer raise", tp, record.offset)
+                        self._dead_letter(producer, history, record, exc)
+                        self._commit(consumer, tp, record.offset)
             if time.monotonic() - last_lag > _LAG_EVERY_S:
                 last_lag = time.monotonic()
                 self._update_lag(consumer)
@@ -245,11 +250,10 @@ class TrainerWorker:
         watcher: CancelWatcher,
         producer: Any,
     ) -> None:
-        job_key = record.key.decode("utf-8", errors="replace") if record.key else None
         try:
             _, request = wire.decode(record.value or b"", record.headers, expected="TrainRequest")
         except wire.WireError as exc:
-            self._reject_undecodable(producer, history, job_key, exc)
+            self._dead_letter(producer, history, record, exc)
             self._commit(consumer, tp, record.offset)
             return
         job_id, kind = request["job_id"], request["kind"]
@@ -341,15 +345,30 @@ class TrainerWorker:
             # Harmless: the request comes back, and its terminal event in the history stops a re-run.
             log.warning("could not commit %s offset %d (%s); the request may be seen again", tp, offset + 1, exc)
 
-    def _reject_undecodable(self, producer: Any, history: JobHistory, job_key: str | None, exc: Exception) -> None:
-        """An unreadable request still gets a visible outcome when its key names a job."""
-        log.warning("undecodable train request (key %r): %s", job_key, exc)
+    def _dead_letter(self, producer: Any, history: JobHistory, record: Any, exc: Exception) -> None:
+        """A request that cannot be decoded or handled goes to the DLQ, and its job (named by the key) FAILS."""
+        from spindrift.kafka.headers import dlq_headers
+
+        job_key = record.key.decode("utf-8", errors="replace") if record.key else None
+        log.warning("dead-lettering train request at offset %d (key %r): %s", record.offset, job_key, exc)
+        headers = dlq_headers(
+            exc, topic=record.topic, partition=record.partition, offset=record.offset, original=record.headers
+        )
+        # kafka-python refuses null header values, which Kafka itself allows.
+        sendable = [(k, v if v is not None else b"") for k, v in headers]
+        producer.send(self.settings.dlq_topic, key=record.key, value=record.value or b"", headers=sendable)
         if job_key:
+            phase = "decoding" if isinstance(exc, wire.WireError) else "handling"
             events = JobEvents(
                 producer, self.settings.events_topic, job_key, self.settings.worker_name, history.job(job_key).next_seq
             )
-            events.emit("FAILED", f"the request could not be decoded: {exc}", details={"phase": "decoding"})
-            metrics.JOBS.labels("unknown", "failed").inc()
+            events.emit(
+                "FAILED",
+                f"the request could not be {'decoded' if phase == 'decoding' else 'handled'}: "
+                f"{type(exc).__name__}: {exc}",
+                details={"phase": phase},
+            )
+        metrics.JOBS.labels("unknown", "failed").inc()
 
     def _update_lag(self, consumer: KafkaConsumer) -> None:
         try:

@@ -256,3 +256,42 @@ def test_consumer_errors_are_skipped_and_null_headers_survive() -> None:
     consumer.queue.extend([Message(topic=TOPIC, partition=0, error=KafkaError(KafkaError._TRANSPORT)), message(0, 7)])
     loop.run_once(0)
     assert [p.topic for p in producer.produced] == ["replies"]
+
+
+class FragileHandler(EchoHandler):
+    """An echo handler whose decode or handle raises for records saying ``decode-bomb`` / ``handle-bomb``."""
+
+    def decode(self, record: Record) -> Record:
+        if record.value == b"decode-bomb":
+            raise RecursionError("maximum recursion depth exceeded")
+        return record
+
+    def handle(self, items: Sequence[Record]) -> list[Outgoing]:
+        if any(i.value == b"handle-bomb" for i in items):
+            raise KeyError("a handler bug")
+        return super().handle(items)
+
+
+def test_a_record_whose_decode_or_handle_raises_is_dead_lettered_and_its_batch_mates_answered_once() -> None:
+    consumer, producer = FakeConsumer(), FakeProducer()
+    loop = make_loop(consumer, producer, batching=True, max_batch_rows=10)
+    loop.handler = FragileHandler()
+    consumer.rebalance("on_assign", 0, 1)
+    bombs = [
+        Message(topic=TOPIC, partition=0, offset=1, key=b"k1", value=b"decode-bomb"),
+        Message(topic=TOPIC, partition=0, offset=3, key=b"k3", value=b"handle-bomb"),
+    ]
+    consumer.queue.extend([message(0, 0), bombs[0], message(0, 2), bombs[1], message(0, 4)])
+    loop.run_once(0)
+    replies = [p for p in producer.produced if p.topic == "replies"]
+    letters = [p for p in producer.produced if p.topic == DLQ]
+    assert len(replies) == 3  # offsets 0, 2, 4: each answered exactly once
+    assert [p.value for p in letters] == [b"decode-bomb", b"handle-bomb"]
+    infos = [kh.read_dlq_headers(p.headers) for p in letters]
+    assert [(i.offset, i.exception) for i in infos] == [(1, "builtins.RecursionError"), (3, "builtins.KeyError")]
+    assert "maximum recursion depth" in infos[0].message and "a handler bug" in infos[1].message
+    assert consumer.commits == [{(TOPIC, 0): 5}] and consumer.seeks == []
+    # The loop is still alive: the next record is answered as usual.
+    consumer.queue.append(message(0, 5))
+    loop.run_once(0)
+    assert consumer.commits[-1] == {(TOPIC, 0): 6}
