@@ -16,7 +16,10 @@ reports, rebalances) runs on the loop's own thread, inside ``producer.poll`` and
 ``consumer.poll``, so the loop's state needs no lock.
 
 An output whose topic does not exist (auto-creation is off) is dead-lettered instead, so one
-request naming a bad reply topic never blocks its partition. librdkafka says so in one of two
+request naming a bad reply topic never blocks its partition. Likewise an output the broker
+refuses for what it is (``MSG_SIZE_TOO_LARGE``, invalid record) is never retried: its
+``if_rejected`` answer (a ``REPLY_TOO_LARGE`` error reply) is sent instead, or its input is
+dead-lettered, and the batch-mates' replies stand (no rewind, no second answers). librdkafka says so in one of two
 ways: ``produce()`` raises ``_UNKNOWN_TOPIC`` once the topic is known to be missing, or the
 delivery report carries ``UNKNOWN_TOPIC_OR_PART`` when the topic was first looked up and not
 found within ``topic.metadata.propagation.max.ms``; both are handled.
@@ -29,7 +32,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -58,6 +61,11 @@ _BACKOFF_S = 0.5
 
 # Delivery errors and produce() refusals that mean "this topic does not exist".
 _MISSING_TOPIC_CODES = frozenset({KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC})
+# Refusals of one record for what it is (librdkafka reports the local message.max.bytes check and the
+# broker's own limit with the same code): sending it again can never succeed, so it is answered instead.
+_REJECTED_RECORD_CODES = frozenset(
+    {KafkaError.MSG_SIZE_TOO_LARGE, KafkaError.RECORD_LIST_TOO_LARGE, KafkaError.INVALID_RECORD}
+)
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,13 @@ class Outgoing:
     headers: RecordHeaders = ()
     source: Record | None = None
     """The consumed record this answers; it is dead-lettered if ``topic`` turns out not to exist."""
+    if_rejected: Callable[[KafkaError], Outgoing] | None = None
+    """What to send instead when the broker refuses this record itself (e.g. too large); else ``source`` is
+    dead-lettered. Never rewound and retried: that would fail again and answer the batch-mates twice."""
+
+
+class RejectedRecord(ValueError):
+    """An output the broker refused for what it is (too large, invalid): its input is dead-lettered."""
 
 
 @dataclass(frozen=True)
@@ -162,7 +177,7 @@ class ConsumeProduceLoop(Generic[Item]):
         self._handled: dict[Partition, int] = {}  # next offset to commit, per partition
         self._owned: set[Partition] = set()
         self._assigned: list[str] = []
-        # Outputs whose topic turned out not to exist, to dead-letter once the delivery reports are served.
+        # Outputs the broker refused (missing topic, too large), to replace once the delivery reports are served.
         self._redirects: list[tuple[_InFlight, Outgoing, KafkaError]] = []
         self._batcher: MicroBatcher[tuple[Record, Item | _Poisoned]] = MicroBatcher(
             self._fetch,
@@ -323,7 +338,7 @@ class ConsumeProduceLoop(Generic[Item]):
             except KafkaException as exc:
                 error: KafkaError = exc.args[0]
                 if self._redirectable(out, error):
-                    self._send(entry, self._missing_topic_letter(out, error))
+                    self._send(entry, self._replacement(out, error))
                 else:
                     entry.failure = entry.failure or error
                 return
@@ -341,15 +356,28 @@ class ConsumeProduceLoop(Generic[Item]):
 
     def _redirectable(self, out: Outgoing, error: KafkaError) -> bool:
         # A missing DLQ, or output with no source record to dead-letter, is a real outage: fail and retry.
-        return error.code() in _MISSING_TOPIC_CODES and out.source is not None and out.topic != self.dlq_topic
+        if out.source is None or out.topic == self.dlq_topic:
+            return False
+        return error.code() in _MISSING_TOPIC_CODES or error.code() in _REJECTED_RECORD_CODES
 
-    def _missing_topic_letter(self, out: Outgoing, error: KafkaError) -> Outgoing:
+    def _replacement(self, out: Outgoing, error: KafkaError) -> Outgoing:
+        """What to send instead of ``out``, which the broker refused for good: an answer or a dead letter."""
         assert out.source is not None
-        log.warning("topic %s does not exist (%s); dead-lettering the record that asked for it", out.topic, error.str())
-        missing = MissingTopic(
-            f"topic {out.topic!r} does not exist (or has no leader): create it first ({error.str()})"
-        )
-        return dead_letter(out.source, missing, self.dlq_topic)
+        if error.code() in _MISSING_TOPIC_CODES:
+            log.warning(
+                "topic %s does not exist (%s); dead-lettering the record that asked for it", out.topic, error.str()
+            )
+            missing = MissingTopic(
+                f"topic {out.topic!r} does not exist (or has no leader): create it first ({error.str()})"
+            )
+            return dead_letter(out.source, missing, self.dlq_topic)
+        log.warning("the broker refused a %d-byte record for %s (%s)", len(out.value), out.topic, error.str())
+        if out.if_rejected is not None:
+            replacement = out.if_rejected(error)
+            # Its own refusal must end in the DLQ, not in another replacement.
+            return Outgoing(replacement.topic, replacement.value, replacement.key, replacement.headers, out.source)
+        rejected = RejectedRecord(f"the {len(out.value)}-byte output for {out.topic!r} was refused: {error.str()}")
+        return dead_letter(out.source, rejected, self.dlq_topic)
 
     def _serve(self, timeout_s: float) -> None:
         """Serve delivery reports for up to ``timeout_s``, then send the dead letters they asked for."""
@@ -358,7 +386,7 @@ class ConsumeProduceLoop(Generic[Item]):
             redirects, self._redirects = self._redirects, []
             for entry, out, error in redirects:
                 if any(entry is live for live in self._in_flight):  # else it was rewound and is handled again
-                    self._send(entry, self._missing_topic_letter(out, error))
+                    self._send(entry, self._replacement(out, error))
 
     # --- committing ---------------------------------------------------------------------
     def _settle(self, *, block: bool) -> None:

@@ -41,6 +41,16 @@ class ScorerSettings(BaseSettings):
     max_wait_ms: float = Field(default=2.0, ge=0.0)
     """How long a small batch may wait for more requests before it is scored anyway."""
 
+    max_request_rows: int = Field(default=10_000, ge=1)
+    """Most rows one request may carry; a larger one gets an INVALID_INPUT reply saying to split it."""
+
+    max_request_bytes: int = Field(default=1_048_576, ge=1)
+    """Largest request record accepted (bytes); a larger one gets an INVALID_INPUT reply saying to split it."""
+
+    max_reply_bytes: int = Field(default=1_000_000, ge=1_000)
+    """Largest reply sent (bytes; librdkafka's default message.max.bytes). A larger one is replaced by a
+    REPLY_TOO_LARGE error reply; so is one the broker refuses (a topic with a smaller max.message.bytes)."""
+
     loading_wait_s: float = Field(default=5.0, ge=0.0)
     """How long a request for a version that is published but still loading on this scorer waits before an error reply."""
 

@@ -8,6 +8,7 @@ the same, still-running scorer. One scorer and one client are shared by the modu
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 from kafka import TopicPartition
 
-from spindrift.client import SpindriftClient
+from spindrift.client import ScoringError, SpindriftClient
 from spindrift.kafka import headers as kh
 from spindrift.kafka.settings import KafkaSettings, make_consumer, make_producer
 from spindrift.kafka.topics import TopicSpec, ensure_topics
@@ -76,6 +77,7 @@ def one_scorer(
         requests_topic=requests_topic,
         dlq_topic=dlq_topic,
         max_request_rows="2000",
+        max_request_bytes="500000",
     )
     scorer = ScorerProcess(f"faulty-{suffix}", Path(tmp_path_factory.mktemp("fault-logs")), env)
     client = None
@@ -116,4 +118,63 @@ def test_json_nested_100000_deep_is_dead_lettered_and_the_scorer_survives(one_sc
     assert (info.topic, info.partition, info.offset) == (one_scorer.requests_topic, meta.partition, meta.offset)
     assert info.exception.endswith("WireError") and "nested deeper" in info.message, info
     assert dead.value == poison
+    one_scorer.assert_still_serving()
+
+
+# --- 2. oversized replies and request limits ------------------------------------------------
+def distinct_words(n: int) -> str:
+    """``n`` different words: tokens and hashed features both grow with n, so the reply is larger than the request."""
+    return " ".join(f"w{i}" for i in range(n))
+
+
+def test_a_reply_over_the_size_limit_gets_reply_too_large_and_batch_mates_one_reply(one_scorer: OneScorer) -> None:
+    client = one_scorer.client
+    big_row = {"id": 1, "text": distinct_words(60_000)}  # ~420 KB in, well over 1 MB out
+    duplicates_before = client.duplicate_replies
+    # Same key → same partition, so the request behind it is very likely in the same batch.
+    big = client.predict_async(one_scorer.name, [big_row], key="big", timeout=TIMEOUT_S)
+    mates = [
+        client.predict_async(one_scorer.name, [{"id": i, "text": "spark"}], key="big", timeout=TIMEOUT_S)
+        for i in range(3)
+    ]
+    with pytest.raises(ScoringError) as refused:
+        big.result(timeout=TIMEOUT_S + 5)
+    assert refused.value.code == "REPLY_TOO_LARGE", refused.value
+    message = refused.value.message
+    assert "1000000-byte limit" in message and "fewer rows" in message and "fewer outputs" in message, message
+    size = int(re.search(r"the reply is (\d+) bytes", message).group(1))  # type: ignore[union-attr]
+    assert size > 1_000_000
+    assert all(f.result(timeout=TIMEOUT_S + 5).version == 1 for f in mates)
+    one_scorer.assert_still_serving()
+    metrics = one_scorer.scorer.http_text("/metrics")
+    assert "spindrift_scorer_reply_failures_total 0.0" in metrics  # never taken for a missing ack
+    assert client.duplicate_replies == duplicates_before  # nobody was answered twice
+
+
+def test_a_reply_the_broker_refuses_gets_reply_too_large_and_the_partition_moves_on(one_scorer: OneScorer) -> None:
+    # The reply topic accepts at most 20 kB: librdkafka's own check passes, the broker says MSG_SIZE_TOO_LARGE.
+    reply_topic = f"replies.small-{uuid.uuid4().hex[:8]}"
+    ensure_topics(one_scorer.kafka, [TopicSpec(reply_topic, 1, {"max.message.bytes": "20000"})])
+    rows = [{"id": i, "text": distinct_words(50)} for i in range(40)]
+    body = {"request_id": "small-topic", "model": one_scorer.name, "rows": rows}
+    headers = [
+        (kh.CONTENT_TYPE, b"application/json"),
+        (kh.REPLY_TOPIC, reply_topic.encode()),
+        (kh.CORRELATION_ID, b"small-topic"),
+    ]
+    one_scorer.send_raw(json.dumps(body).encode(), headers, key=b"small")
+    reply = json.loads(read_topic(one_scorer.kafka, reply_topic, lambda r: True).value)
+    assert reply["outcome"]["code"] == "REPLY_TOO_LARGE", reply
+    assert "what the broker accepts" in reply["outcome"]["message"] and "fewer rows" in reply["outcome"]["message"]
+    one_scorer.assert_still_serving()
+
+
+def test_requests_over_the_row_or_byte_limits_get_invalid_input_naming_the_setting(one_scorer: OneScorer) -> None:
+    with pytest.raises(ScoringError) as too_many:
+        one_scorer.client.predict(one_scorer.name, [{"id": 0, "text": "x"}] * 2001, timeout=TIMEOUT_S)
+    assert too_many.value.code == "INVALID_INPUT"
+    assert "2001 rows" in too_many.value.message and "SCORER_MAX_REQUEST_ROWS" in too_many.value.message
+    with pytest.raises(ScoringError) as too_big:
+        one_scorer.client.predict(one_scorer.name, [{"id": 0, "text": "y" * 600_000}], timeout=TIMEOUT_S)
+    assert too_big.value.code == "INVALID_INPUT" and "SCORER_MAX_REQUEST_BYTES" in too_big.value.message
     one_scorer.assert_still_serving()

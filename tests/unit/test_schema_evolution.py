@@ -172,3 +172,11 @@ def test_a_reader_that_never_saw_the_writer_schema_says_so() -> None:
     unaware = Catalog({"ScoreRequest": schemas.expanded("ScoreRequest")})
     with pytest.raises(WireError, match="unknown schema fingerprint"):
         unaware.decode(newer.encode("ScoreRequest", {"request_id": "r", "model": "m", "rows": []}))
+
+
+def test_a_v1_reader_reads_reply_too_large_as_internal() -> None:
+    frozen = next(schema for name, version, schema in HISTORY if (name, version) == ("ScoreReply", 1))
+    v1 = Catalog({"ScoreReply": frozen}, writers=[("ScoreReply", schemas.expanded("ScoreReply"))])
+    reply = {"request_id": "r", "model": "m", "outcome": {"code": "REPLY_TOO_LARGE", "message": "2 MB > 1 MB"}}
+    _, record = v1.decode(Catalog({"ScoreReply": schemas.expanded("ScoreReply")}).encode("ScoreReply", reply))
+    assert record["outcome"] == {"code": "INTERNAL", "message": "2 MB > 1 MB"}
