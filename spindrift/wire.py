@@ -6,9 +6,12 @@ single-object encoding. A reader finds the writer's schema by fingerprint among 
 schemas and every frozen version in ``schemas/history``, and resolves it to its own current
 schema, so no schema registry is needed.
 
-A message whose ``content-type`` header is ``application/json`` is plain JSON (handy with
-kcat); ``decode`` then needs ``expected`` to know its schema, checks it against that schema
-and fills defaults, returning exactly what the binary path would.
+A message whose ``content-type`` header is ``application/json``, or whose body starts with
+``{`` (Spring's ``JsonSerializer`` sends no header), is plain JSON (handy with kcat);
+``decode`` then needs ``expected`` to know its schema, checks it against that schema and
+fills defaults, returning exactly what the binary path would. JSON written here is strict:
+NaN and ±Infinity, which JSON cannot carry, are written as the strings ``"NaN"``,
+``"Infinity"`` and ``"-Infinity"``.
 
 Python-facing form of row values (``ScoreRequest.rows``, ``ScoreReply.outcome.rows``): None,
 bool, int, float, str, list[float] (dense vector), list[str] (tokens) and
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import struct
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -48,6 +52,7 @@ __all__ = [
     "WireError",
     "decode",
     "default_catalog",
+    "dumps_json",
     "encode",
     "encode_json",
     "fingerprint",
@@ -85,6 +90,34 @@ def loads_json(payload: bytes, what: str = "JSON") -> Any:
         raise WireError(f"invalid {what}: {exc}") from exc
 
 
+def dumps_json(value: Any) -> bytes:
+    """Strict UTF-8 JSON: NaN and ±Infinity (which JSON lacks) become the strings "NaN", "Infinity", "-Infinity".
+
+    Python's json writes them as bare tokens that strict parsers (browsers, Jackson by default) reject.
+    """
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except ValueError:  # rare: only a value holding a non-finite float pays for the rewrite
+        return json.dumps(_finite(value), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+_NON_FINITE_STRINGS: dict[Any, float] = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def _is_number(item: Any) -> bool:
+    return isinstance(item, (int, float)) and not isinstance(item, bool)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
 # -- row values: Python-facing form <-> Avro form -------------------------------------------------
 
 
@@ -108,6 +141,9 @@ def _value_to_avro(value: Any, column: str) -> Any:
             return (_STRING_ARRAY, {"items": list(value)})
         if all(isinstance(item, (int, float)) and not isinstance(item, bool) for item in value):
             return [float(item) for item in value]
+        if all(_is_number(item) or (isinstance(item, str) and item in _NON_FINITE_STRINGS) for item in value):
+            # A vector as strict JSON carries NaN/±Infinity as strings (see dumps_json).
+            return [_NON_FINITE_STRINGS[item] if isinstance(item, str) else float(item) for item in value]
         raise WireError(f"column {column!r}: a list must hold only numbers or only strings")
     raise WireError(f"column {column!r}: unsupported value type {type(value).__name__}")
 
@@ -243,7 +279,7 @@ class Catalog:
         short = self._name(name)
         normalised = self._read_body(short, self._readers[short], self._avro_body(short, record))
         try:
-            return json.dumps(normalised, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+            return dumps_json(normalised)
         except TypeError as exc:  # bytes fields have no plain-JSON form
             raise WireError(f"{short} cannot be sent as JSON ({exc}); use encode()") from exc
 
@@ -264,7 +300,8 @@ class Catalog:
                 "(spindrift.wire.MAX_MESSAGE_BYTES); send fewer rows per message"
             )
         payload = bytes(data)
-        if _is_json(headers):
+        # Spring's JsonSerializer sends no content-type header; an Avro message never starts with '{'.
+        if _is_json(headers) or (wanted and payload[:1] == b"{"):
             return self._decode_json(payload, wanted)
         if len(payload) < _HEADER_LEN or payload[:2] != MAGIC:
             hint = ""

@@ -78,6 +78,8 @@ class Outgoing:
     headers: RecordHeaders = ()
     source: Record | None = None
     """The consumed record this answers; it is dead-lettered if ``topic`` turns out not to exist."""
+    partition: int | None = None
+    """The partition to write to (Spring's ``kafka_replyPartition``); None lets the key decide."""
     if_rejected: Callable[[KafkaError], Outgoing] | None = None
     """What to send instead when the broker refuses this record itself (e.g. too large); else ``source`` is
     dead-lettered. Never rewound and retried: that would fail again and answer the batch-mates twice."""
@@ -330,6 +332,7 @@ class ConsumeProduceLoop(Generic[Item]):
                     key=out.key,
                     headers=list(out.headers),
                     on_delivery=functools.partial(self._delivered, entry, out),
+                    partition=-1 if out.partition is None else out.partition,  # -1: librdkafka's "any" (by key)
                 )
                 entry.pending += 1
                 return
@@ -375,7 +378,9 @@ class ConsumeProduceLoop(Generic[Item]):
         if out.if_rejected is not None:
             replacement = out.if_rejected(error)
             # Its own refusal must end in the DLQ, not in another replacement.
-            return Outgoing(replacement.topic, replacement.value, replacement.key, replacement.headers, out.source)
+            return Outgoing(
+                replacement.topic, replacement.value, replacement.key, replacement.headers, out.source, out.partition
+            )
         rejected = RejectedRecord(f"the {len(out.value)}-byte output for {out.topic!r} was refused: {error.str()}")
         return dead_letter(out.source, rejected, self.dlq_topic)
 

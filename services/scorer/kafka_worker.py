@@ -47,6 +47,8 @@ class Incoming:
     error: BaseException | None = None
     refusal: str | None = None
     """Why the call is answered INVALID_INPUT without scoring it (e.g. the record is too large)."""
+    reply_partition: int | None = None
+    """Spring's ``kafka_replyPartition``: the partition of the reply topic the caller reads."""
 
 
 class RequestReplyHandler:
@@ -69,7 +71,10 @@ class RequestReplyHandler:
         """Decode a ScoreRequest and find where to reply; never raises."""
         received_at = time.monotonic()
         headers = record.headers
-        is_json = (kh.get_header_str(headers, kh.CONTENT_TYPE) or "").startswith(kh.JSON_CONTENT_TYPE)
+        # Spring's JsonSerializer sends no content-type: a body starting with '{' is JSON (Avro starts with C3 01).
+        is_json = (kh.get_header_str(headers, kh.CONTENT_TYPE) or "").startswith(kh.JSON_CONTENT_TYPE) or (
+            record.value is not None and record.value[:1] == b"{"
+        )
         try:
             if record.value is None:
                 raise wire.WireError("the record has no value (a tombstone); send a ScoreRequest")
@@ -112,6 +117,7 @@ class RequestReplyHandler:
             is_json,
             sent_at if isinstance(sent_at, int) else None,
             refusal=refusal,
+            reply_partition=kh.get_header_int(headers, kh.REPLY_PARTITION),
         )
 
     def rows_of(self, item: Incoming) -> int:
@@ -157,6 +163,7 @@ class RequestReplyHandler:
             item.correlation_id,
             tuple(headers),
             source=item.record,
+            partition=item.reply_partition,
             if_rejected=functools.partial(self._refused, item, outcome, len(value)),
         )
 

@@ -17,7 +17,6 @@ or scored goes to the DLQ with Spring's ``kafka_dlt-*`` headers naming why.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -176,7 +175,7 @@ class StreamHandler:
             value = wire.encode("ScoreReply", reply.to_record())
         else:
             headers.append((kh.CONTENT_TYPE, kh.JSON_CONTENT_TYPE.encode()))
-            value = json.dumps(enriched[0], separators=(",", ":")).encode()
+            value = wire.dumps_json(enriched[0])  # strict: NaN/±Infinity as strings
         return Outgoing(self.out_topic, value, item.record.key, tuple(headers), source=item.record)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,11 +20,13 @@ from typing import Any
 import pytest
 from kafka import TopicPartition
 
+from spindrift import wire
 from spindrift.client import ScoringError, SpindriftClient
 from spindrift.kafka import headers as kh
 from spindrift.kafka.settings import KafkaSettings, make_consumer, make_producer
 from spindrift.kafka.topics import TopicSpec, ensure_topics
 from spindrift.registry.publisher import publish_version
+from tests.waiting import wait_until
 
 from .conftest import TutorialModels, manifest
 from .processes import ScorerProcess, scorer_env
@@ -177,4 +180,66 @@ def test_requests_over_the_row_or_byte_limits_get_invalid_input_naming_the_setti
     with pytest.raises(ScoringError) as too_big:
         one_scorer.client.predict(one_scorer.name, [{"id": 0, "text": "y" * 600_000}], timeout=TIMEOUT_S)
     assert too_big.value.code == "INVALID_INPUT" and "SCORER_MAX_REQUEST_BYTES" in too_big.value.message
+    one_scorer.assert_still_serving()
+
+
+# --- 4. interop: Spring without content-type, kafka_replyPartition, strict JSON, late replies --------
+def test_spring_json_without_content_type_is_answered_on_its_reply_partition_in_strict_json(
+    one_scorer: OneScorer,
+) -> None:
+    reply_topic = f"replies.spring-{uuid.uuid4().hex[:8]}"
+    ensure_topics(one_scorer.kafka, [TopicSpec(reply_topic, 3)])
+    correlation = uuid.uuid4().bytes
+    # Python writes a bare NaN token, as lenient JSON writers do; the echoed column must come back strict.
+    body = {"request_id": "spring-1", "model": one_scorer.name, "rows": [{"id": 0, "text": "spark", "w": float("nan")}]}
+    headers = [
+        ("__TypeId__", b"com.example.ScoreRequest"),  # what Spring's JsonSerializer adds; no content-type
+        (kh.REPLY_TOPIC, reply_topic.encode()),
+        (kh.REPLY_PARTITION, struct.pack(">i", 2)),
+        (kh.CORRELATION_ID, correlation),
+    ]
+    one_scorer.send_raw(json.dumps(body).encode(), headers, key=b"spring")
+    consumer = make_consumer(one_scorer.kafka)
+    try:
+        tp = TopicPartition(reply_topic, 2)
+        consumer.assign([tp])
+        consumer.seek_to_beginning(tp)
+        deadline = time.monotonic() + TIMEOUT_S
+        records: list[Any] = []
+        while not records and time.monotonic() < deadline:
+            records = [r for batch in consumer.poll(timeout_ms=200).values() for r in batch]
+    finally:
+        consumer.close()
+    assert records, f"no reply on partition 2 of {reply_topic}"
+    record = records[0]
+    assert kh.get_header(record.headers, kh.CORRELATION_ID) == correlation
+    assert kh.get_header_str(record.headers, kh.CONTENT_TYPE) == "application/json"
+    reply = json.loads(record.value, parse_constant=lambda token: pytest.fail(f"bare {token} in the reply"))
+    row = reply["outcome"]["rows"][0]
+    assert row["w"] == "NaN" and row["prediction"] in (0.0, 1.0), reply
+    one_scorer.assert_still_serving()
+
+
+def test_a_reply_after_the_timeout_counts_as_late_not_duplicate(one_scorer: OneScorer) -> None:
+    nobody = f"score.requests.nobody-{uuid.uuid4().hex[:8]}"  # no scorer reads it: replies are written by hand
+    ensure_topics(one_scorer.kafka, [nobody])
+    with SpindriftClient(one_scorer.kafka, requests_topic=nobody) as client:
+        with pytest.raises(TimeoutError):
+            client.predict(one_scorer.name, [{"text": "spark"}], timeout=0.5)
+        request = read_topic(one_scorer.kafka, nobody, lambda r: True)
+        _name, body = wire.decode(request.value, request.headers, expected="ScoreRequest")
+        reply = wire.encode(
+            "ScoreReply",
+            {"request_id": body["request_id"], "model": one_scorer.name, "outcome": {"rows": [{"prediction": 1.0}]}},
+        )
+        producer = make_producer(one_scorer.kafka)
+        try:
+            for _ in range(2):  # the late reply, then a re-delivered copy of it
+                producer.send(
+                    client.reply_topic, value=reply, headers=[(kh.CORRELATION_ID, body["request_id"].encode())]
+                ).get(timeout=30)
+        finally:
+            producer.close()
+        assert wait_until(lambda: client.late_replies + client.duplicate_replies >= 2, TIMEOUT_S)
+        assert (client.late_replies, client.duplicate_replies) == (1, 1)
     one_scorer.assert_still_serving()

@@ -87,7 +87,9 @@ class FakeProducer:
         self.outcome: Callable[[Produced], KafkaError | None] = lambda _p: None
         self.hold = False  # while set, poll() reports nothing: acknowledgements are late
 
-    def produce(self, topic: str, value: bytes, key: bytes | None, headers: list[Any], on_delivery: Any) -> None:
+    def produce(
+        self, topic: str, value: bytes, key: bytes | None, headers: list[Any], on_delivery: Any, partition: int = -1
+    ) -> None:
         if topic in self.refuse:
             raise KafkaException(KafkaError(KafkaError._UNKNOWN_TOPIC))
         record = Produced(topic, value, list(headers), on_delivery)
@@ -312,10 +314,12 @@ class BigReplyHandler(EchoHandler):
 class SizeCheckingProducer(FakeProducer):
     """Refuses records over 100 bytes in produce() (librdkafka's local check); the broker refuses over 50."""
 
-    def produce(self, topic: str, value: bytes, key: bytes | None, headers: list[Any], on_delivery: Any) -> None:
+    def produce(
+        self, topic: str, value: bytes, key: bytes | None, headers: list[Any], on_delivery: Any, partition: int = -1
+    ) -> None:
         if len(value) > 100:
             raise KafkaException(KafkaError(KafkaError.MSG_SIZE_TOO_LARGE))
-        super().produce(topic, value, key, headers, on_delivery)
+        super().produce(topic, value, key, headers, on_delivery, partition)
 
 
 @pytest.mark.parametrize("big", [500, 80], ids=["refused-by-produce", "refused-on-delivery"])
