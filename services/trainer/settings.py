@@ -68,6 +68,12 @@ class TrainerSettings(BaseSettings):
     functions_module: str | None = None
     """Dotted module imported at start so its ``@training_function`` registrations are available."""
 
+    driver_memory: str | None = None
+    """Spark driver memory (``spark.driver.memory``, e.g. ``4g``); raise it when jobs fail with OutOfMemoryError."""
+
+    max_job_duration_s: float = Field(default=4 * 3600.0, gt=0)
+    """A job running longer is stopped and marked FAILED (the watchdog); its Spark JVM is restarted if it hangs."""
+
     max_attempts: int = Field(default=3, ge=1)
     """A job that has already been STARTED this many times (earlier trainers died) is marked FAILED."""
 

@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 _POLL_MS = 200
 _LAG_EVERY_S = 5.0
+# How long a job stopped by the watchdog may take to end before Spark's JVM is killed under it.
+_WATCHDOG_GRACE_S = 30.0
 _SESSION_TIMEOUT_MS = 10_000  # how soon the group notices a killed trainer and hands its job on
 
 
@@ -48,7 +50,10 @@ def start_spark(settings: TrainerSettings) -> SparkSession:
     """The warm SparkSession every job reuses: the configured master and extra conf."""
     from spindrift.spark import start_session
 
-    return start_session(settings.app_name, settings.spark_master, settings.spark_conf, log_level="WARN")
+    conf = dict(settings.spark_conf)
+    if settings.driver_memory:
+        conf["spark.driver.memory"] = settings.driver_memory
+    return start_session(settings.app_name, settings.spark_master, conf, log_level="WARN")
 
 
 class CancelWatcher:
@@ -184,14 +189,18 @@ class TrainerWorker:
         )
 
     def _ensure_spark(self) -> SparkSession:
+        from spindrift.spark import forget_dead_session
+
         spark = self._spark
         if spark is not None and _spark_alive(spark):
             metrics.SPARK_UP.set(1)
             return spark
         if spark is not None:
-            log.warning("the SparkSession stopped; starting a new one")
+            log.warning("the SparkSession stopped (or its JVM died); starting a new one")
+            metrics.SPARK_UP.set(0)
             with contextlib.suppress(Exception):
                 spark.stop()
+            forget_dead_session()  # a dead JVM is not restarted by the builder: launch a new one
         metrics.SPARK_UP.set(0)
         self._spark = start_spark(self.settings)
         self._owns_spark = True
@@ -302,7 +311,24 @@ class TrainerWorker:
             self._runner = JobRunner(self._ctx, job, events, attempt=attempt).start()
             self._running_from = (tp, offset)
 
+    def _watch_job(self) -> None:
+        """The watchdog: stop a job over ``max_job_duration_s``; kill a JVM that does not let it stop."""
+        runner = self._runner
+        if runner is None or runner.done:
+            return
+        limit = self.settings.max_job_duration_s
+        if not runner.timed_out and runner.elapsed_s() > limit:
+            log.error("job %s ran longer than %g s (TRAINER_MAX_JOB_DURATION_S); stopping it", runner.job_id, limit)
+            runner.time_out(limit)
+        elif runner.timed_out and runner.elapsed_s() > limit + _WATCHDOG_GRACE_S:
+            from spindrift.spark import forget_dead_session
+
+            log.error("job %s ignores its cancellation; killing Spark's JVM to free the trainer", runner.job_id)
+            forget_dead_session()
+            runner.wait(_WATCHDOG_GRACE_S)
+
     def _finish_job_if_done(self, consumer: KafkaConsumer) -> None:
+        self._watch_job()
         runner = self._runner
         if runner is None or not runner.done:
             return
@@ -317,7 +343,19 @@ class TrainerWorker:
             consumer.seek(tp, offset + 1)  # a rebalance meanwhile may have reset the position to the job's offset
         elif tp in consumer.assignment():
             consumer.seek(tp, offset)  # no terminal event: offer the job again (the attempt cap bounds this)
+        if self._ctx is not None and (runner.spark_died or runner.timed_out) and not _spark_alive(self._ctx.spark):
+            self._rebuild_spark()
         consumer.resume(*consumer.assignment())
+
+    def _rebuild_spark(self) -> None:
+        """Replace a dead SparkSession before the next job; not ready (and spark_session_up 0) meanwhile."""
+        self._ready.clear()
+        metrics.SPARK_UP.set(0)
+        started = time.monotonic()
+        assert self._ctx is not None
+        self._ctx.spark = self._ensure_spark()
+        self._ready.set()
+        log.info("Spark restarted in %.1f s; trainer ready again", time.monotonic() - started)
 
     def _on_cancel(self, job_id: str) -> None:
         runner = self._runner
@@ -407,10 +445,9 @@ class TrainerWorker:
 
 def _spark_alive(spark: SparkSession) -> bool:
     """Whether the session's SparkContext still answers and is not stopped."""
-    try:
-        return not spark.sparkContext._jsc.sc().isStopped()  # type: ignore[union-attr]
-    except Exception:
-        return False
+    from spindrift.spark import session_alive
+
+    return session_alive(spark)
 
 
 def describe_settings(settings: TrainerSettings) -> str:
