@@ -190,6 +190,7 @@ class ScorerService:
             overrides={
                 "session.timeout.ms": s.session_timeout_ms,
                 "heartbeat.interval.ms": max(500, s.session_timeout_ms // 3),
+                "partition.assignment.strategy": s.assignment_strategy,
                 "on_commit": log_commit,
             },
         )

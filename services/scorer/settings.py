@@ -57,6 +57,10 @@ class ScorerSettings(BaseSettings):
     session_timeout_ms: int = Field(default=10_000, ge=1_000)
     """How soon the group gives a dead scorer's partitions to the others (the broker's minimum is usually 6000)."""
 
+    assignment_strategy: str = "range,roundrobin"
+    """librdkafka ``partition.assignment.strategy``: ``cooperative-sticky`` moves only a dead scorer's
+    partitions instead of stopping every member for the rebalance."""
+
     missing_topic_ms: int = Field(default=3_000, ge=100)
     """How long to wait for a reply topic's metadata before deciding it does not exist and dead-lettering the request."""
 
