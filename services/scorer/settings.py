@@ -54,12 +54,15 @@ class ScorerSettings(BaseSettings):
     loading_wait_s: float = Field(default=5.0, ge=0.0)
     """How long a request for a version that is published but still loading on this scorer waits before an error reply."""
 
-    session_timeout_ms: int = Field(default=10_000, ge=1_000)
-    """How soon the group gives a dead scorer's partitions to the others (the broker's minimum is usually 6000)."""
+    session_timeout_ms: int = Field(default=6_000, ge=1_000)
+    """How soon the group gives a dead scorer's partitions to the others (the broker's minimum is usually 6000).
 
-    assignment_strategy: str = "range,roundrobin"
-    """librdkafka ``partition.assignment.strategy``: ``cooperative-sticky`` moves only a dead scorer's
-    partitions instead of stopping every member for the rebalance."""
+    Measured (kill -9 of one of two scorers at 150 req/s): 10000 left the worst request waiting 11.6 s
+    (119 of 4,503 over the SDK's 10 s default timeout); 6000 brought it to 6.9 s, none over."""
+
+    assignment_strategy: str = "cooperative-sticky"
+    """librdkafka ``partition.assignment.strategy``: ``cooperative-sticky`` moves only a dead or new scorer's
+    partitions, so the others keep answering during a rebalance (``range,roundrobin`` stops every member)."""
 
     missing_topic_ms: int = Field(default=3_000, ge=100)
     """How long to wait for a reply topic's metadata before deciding it does not exist and dead-lettering the request."""
