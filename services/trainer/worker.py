@@ -282,10 +282,11 @@ class TrainerWorker:
             events.emit("CANCELLED", "cancelled before it started", details={"phase": "queued"})
             metrics.JOBS.labels(kind.lower(), "cancelled").inc()
         elif past.started >= self.settings.max_attempts:
+            last = f"; the last attempt got as far as: {past.last_message}" if past.last_message else ""
             events.emit(
                 "FAILED",
-                f"gave up after {past.started} attempts: the trainers running it stopped before it finished",
-                details={"phase": "starting", "attempts": past.started},
+                f"gave up after {past.started} attempts: the trainers running it stopped before it finished{last}",
+                details={"phase": "starting", "attempts": past.started, "last_event": past.last_message},
             )
             metrics.JOBS.labels(kind.lower(), "gave_up").inc()
         else:
