@@ -14,6 +14,7 @@ from types import FrameType
 
 from pydantic import ValidationError
 
+from spindrift.kafka.readiness import ClusterUnavailable, wait_for_cluster
 from spindrift.kafka.settings import KafkaSettings
 from spindrift.observability import HealthServer
 
@@ -53,13 +54,18 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    log.info("waiting up to %.0f s for Kafka at %s", kafka.connect_timeout_s, kafka.bootstrap_servers)
     try:
+        wait_for_cluster(kafka, kafka.connect_timeout_s)
         worker.run()
     except KeyboardInterrupt:
         log.info("stopped while starting")
         return 0
+    except ClusterUnavailable as exc:
+        log.error("%s", exc)
+        return 1
     except Exception:
-        log.exception("trainer stopped by an error")
+        log.exception("trainer stopped by an error (Kafka at %s, KAFKA_BOOTSTRAP_SERVERS)", kafka.bootstrap_servers)
         return 1
     finally:
         health.stop()
