@@ -3,7 +3,8 @@
     SparkMLRuntimeError
     ├── ModelLoadError            the directory is not a readable saved Spark model
     │   └── UnsupportedStageError a stage's Spark class has no runtime implementation
-    └── InvalidInputError         a row cannot be scored (missing column, unusable value)
+    ├── InvalidInputError         a row cannot be scored (missing column, unusable value)
+    └── UnknownColumnError        an output column was asked for that neither stages nor input have
 
 Every error raised while scoring names the column, the stage and the row, so a caller can
 answer the one bad request of a batch without failing its batch-mates.
@@ -79,3 +80,15 @@ class RowFiltered(SparkMLRuntimeError):
         self.column = column
         self.row = row
         super().__init__(f"row {row} filtered by stage {stage} (handleInvalid='skip', column '{column}')")
+
+
+class UnknownColumnError(SparkMLRuntimeError, ValueError):
+    """An output column was requested that no stage produces and the input does not have."""
+
+    def __init__(self, names: list[str], available: list[str]) -> None:
+        self.names = names
+        self.available = available
+        plural = "s" if len(names) > 1 else ""
+        super().__init__(
+            f"unknown output column{plural} {', '.join(map(repr, names))}; available: {', '.join(available)}"
+        )

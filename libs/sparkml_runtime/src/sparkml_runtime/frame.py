@@ -8,7 +8,7 @@ are numpy arrays, lists, or :class:`VectorColumn`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,8 +48,21 @@ class Frame:
         self.row_ids = np.arange(n) if row_ids is None else row_ids
 
     @classmethod
-    def from_rows(cls, rows: Sequence[Mapping[str, Any]]) -> Frame:
-        """Transpose rows into columns; a key missing in some rows becomes None there."""
+    def from_rows(cls, rows: Sequence[Mapping[str, Any]], only: Collection[str] | None = None) -> Frame:
+        """Transpose rows into columns; a key missing in some rows becomes None there.
+
+        ``only``: transpose just these keys (a key no row has is left out, as it would be
+        without ``only``); the other keys of the rows are never touched.
+        """
+        if only is not None:
+            columns: dict[str, list[Any]] = {}
+            for k in only:
+                col = [r.get(k) for r in rows]
+                # None marks a missing key or a null: only then look for the key itself.
+                # (Identity tests: ``None in col`` would compare numpy arrays with ==.)
+                if not any(v is None for v in col) or any(k in r for r in rows):
+                    columns[k] = col
+            return cls(columns, len(rows))
         names: dict[str, None] = {}
         for r in rows:
             for k in r:

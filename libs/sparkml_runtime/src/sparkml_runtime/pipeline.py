@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import InvalidInputError, ModelLoadError, RowFiltered, SparkMLRuntimeError, UnsupportedStageError
+from .errors import (
+    InvalidInputError,
+    ModelLoadError,
+    RowFiltered,
+    SparkMLRuntimeError,
+    UnknownColumnError,
+    UnsupportedStageError,
+)
 from .frame import JSON_PLAIN_TYPES, Field, Frame, to_json_value
 from .io.metadata import StageMetadata, read_metadata
+from .projection import Plan, plan
 from .stages import REGISTRY, Stage
 
 _PIPELINE_CLASSES = {"org.apache.spark.ml.PipelineModel", "org.apache.spark.ml.Pipeline"}
@@ -20,6 +28,8 @@ _TUNING_CLASSES = {
 }
 # Below this many rows the per-row path beats building numpy columns.
 _ROW_PATH_MAX = 8
+# Plans are cached per distinct ``outputs``; a caller inventing new lists forever stops caching here.
+_PLAN_CACHE_MAX = 256
 
 RowResult = dict[str, Any] | SparkMLRuntimeError
 
@@ -91,6 +101,7 @@ class Pipeline:
         self.stages = stages
         self.source = source
         self.input_schema, self.output_schema = self._derive_schema()
+        self._plans: dict[tuple[str, ...] | None, Plan] = {}
 
     def _derive_schema(self) -> tuple[list[Field], list[Field]]:
         produced: dict[str, Field] = {}
@@ -107,14 +118,47 @@ class Pipeline:
         return f"Pipeline([{', '.join(s.name for s in self.stages)}])"
 
     # --- columnar path ------------------------------------------------------------------------
-    def transform(self, columns: Mapping[str, Sequence[Any]]) -> dict[str, Any]:
+    def transform(
+        self, columns: Mapping[str, Sequence[Any]], *, outputs: Sequence[str] | None = None
+    ) -> dict[str, Any]:
         """Score a batch given as columns; returns input and added columns.
 
         Numeric outputs are float64 arrays, vectors :class:`VectorColumn`, text lists.
         Rows dropped by handleInvalid='skip' stages are absent, as in Spark.
+
+        ``outputs`` names the columns to return (inputs or outputs, in that order); only the
+        stages those columns need run, plus any stage that drops rows. None returns every
+        column. A name that no stage produces and ``columns`` lacks raises
+        :class:`UnknownColumnError`.
         """
+        p = self.plan(outputs)
+        if p.columns is not None:
+            self._check_known(p, columns.__contains__, lambda: columns)
+        if p.reads is not None:
+            columns = {k: v for k, v in columns.items() if k in p.reads}
         with _gc_paused():
-            return self._run_frame(self._frame(columns)).columns
+            frame = self._run_frame(self._frame(columns), p)
+            if p.columns is None:
+                return frame.columns
+            return {k: frame.columns[k] for k in p.columns}
+
+    def plan(self, outputs: Sequence[str] | None) -> Plan:
+        """The stages ``outputs`` needs and the columns it returns (cached per distinct list)."""
+        key = None if outputs is None else tuple(outputs)
+        found = self._plans.get(key)
+        if found is None:
+            found = plan(self.stages, outputs)
+            if len(self._plans) < _PLAN_CACHE_MAX:
+                self._plans[key] = found
+        return found
+
+    def _check_known(self, p: Plan, present: Callable[[str], bool], names: Callable[[], Iterable[str]]) -> None:
+        """Raise UnknownColumnError for a requested column neither produced nor in the input."""
+        unknown = p.unknown(present)
+        if unknown:
+            produced = [f.name for f in self.output_schema]
+            given = sorted(set(names()) - set(produced))
+            raise UnknownColumnError(unknown, [*given, *produced])
 
     def _frame(self, columns: Mapping[str, Sequence[Any]]) -> Frame:
         lengths = {len(c) for c in columns.values()}
@@ -122,8 +166,8 @@ class Pipeline:
             raise InvalidInputError(f"columns have different lengths {sorted(lengths)}")
         return Frame(columns, lengths.pop() if lengths else 0)
 
-    def _run_frame(self, frame: Frame) -> Frame:
-        for stage in self.stages:
+    def _run_frame(self, frame: Frame, p: Plan) -> Frame:
+        for stage in p.stages:
             try:
                 stage.transform_batch(frame)
             except InvalidInputError as exc:
@@ -134,19 +178,32 @@ class Pipeline:
         return frame
 
     # --- row path -----------------------------------------------------------------------------
-    def transform_row(self, row: Mapping[str, Any]) -> dict[str, Any]:
-        """Score one row; returns it with every added column, in JSON-ready values.
+    def transform_row(self, row: Mapping[str, Any], *, outputs: Sequence[str] | None = None) -> dict[str, Any]:
+        """Score one row; returns it with every added column (or ``outputs``), in JSON-ready values.
 
         Raises :class:`RowFiltered` when a handleInvalid='skip' stage drops the row.
         """
+        p = self.plan(outputs)
+        if p.columns is not None:
+            self._check_known(p, row.__contains__, lambda: row)
+        return self._row(row, p)
+
+    def _row(self, row: Mapping[str, Any], p: Plan) -> dict[str, Any]:
         out = dict(row)
-        for stage in self.stages:
+        for stage in p.stages:
             stage.transform_row(out)
         plain = JSON_PLAIN_TYPES
-        return {k: v if type(v) in plain else to_json_value(v) for k, v in out.items()}
+        if p.columns is None:
+            return {k: v if type(v) in plain else to_json_value(v) for k, v in out.items()}
+        # A requested input column the row lacks is left out, as the unprojected result would.
+        return {k: v if type(v := out[k]) in plain else to_json_value(v) for k in p.columns if k in out}
 
     def transform_rows(
-        self, rows: Sequence[Mapping[str, Any]], *, errors: Literal["raise", "return"] = "raise"
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        errors: Literal["raise", "return"] = "raise",
+        outputs: Sequence[str] | None = None,
     ) -> list[Any]:
         """Score rows; each result row keeps its inputs and adds every Spark output column.
 
@@ -154,37 +211,45 @@ class Pipeline:
         column, stage and row; rows dropped by 'skip' stages are left out, as Spark does.
         ``errors="return"``: the result has one entry per input row, either the scored row or
         the error (an InvalidInputError or RowFiltered instance) for that row alone.
+
+        ``outputs`` names the columns each result row carries (inputs or outputs, in that
+        order); only the stages they need run (plus any stage that drops rows) and only
+        those columns are turned into Python values. None keeps every column. A name that no
+        stage produces and no row has raises :class:`UnknownColumnError`, in either mode.
         """
+        p = self.plan(outputs)
+        if p.columns is not None:
+            self._check_known(p, lambda c: any(c in r for r in rows), lambda: {k for r in rows for k in r})
         if errors == "return":
-            return self._rows_with_errors(rows)
+            return self._rows_with_errors(rows, p)
         if len(rows) <= _ROW_PATH_MAX:
             out = []
             for i, r in enumerate(rows):
                 try:
-                    out.append(self.transform_row(r))
+                    out.append(self._row(r, p))
                 except RowFiltered:
                     continue
                 except InvalidInputError as exc:
                     raise exc.at(row=i) from None
             return out
         with _gc_paused():
-            frame = self._run_frame(Frame.from_rows(rows))
-            return self._frame_rows(frame)
+            frame = self._run_frame(Frame.from_rows(rows, p.reads), p)
+            return self._frame_rows(frame, p)
 
-    def _frame_rows(self, frame: Frame) -> list[dict[str, Any]]:
-        names = list(frame.columns)
+    def _frame_rows(self, frame: Frame, p: Plan) -> list[dict[str, Any]]:
+        names = list(frame.columns) if p.columns is None else [c for c in p.columns if c in frame.columns]
         if not names:
             return [{} for _ in range(frame.n)]
         # zip over whole columns builds each row's values at C speed.
         columns = [frame.json_column(n) for n in names]
         return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
-    def _rows_with_errors(self, rows: Sequence[Mapping[str, Any]]) -> list[RowResult]:
+    def _rows_with_errors(self, rows: Sequence[Mapping[str, Any]], p: Plan) -> list[RowResult]:
         if len(rows) > _ROW_PATH_MAX:
             try:
                 with _gc_paused():
-                    frame = self._run_frame(Frame.from_rows(rows))
-                    scored = self._frame_rows(frame)
+                    frame = self._run_frame(Frame.from_rows(rows, p.reads), p)
+                    scored = self._frame_rows(frame, p)
             except InvalidInputError:
                 pass  # isolate the bad rows one by one below
             else:
@@ -195,7 +260,7 @@ class Pipeline:
         out: list[RowResult] = []
         for i, r in enumerate(rows):
             try:
-                out.append(self.transform_row(r))
+                out.append(self._row(r, p))
             except RowFiltered as exc:
                 out.append(RowFiltered(exc.stage, exc.column, i))
             except InvalidInputError as exc:
