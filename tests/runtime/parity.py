@@ -87,7 +87,36 @@ def assert_parity(model: Any, df: DataFrame, tmp_path: Path, *, rows: list[dict[
                 row[name] = v.item() if hasattr(v, "item") else spark_value(v) if not isinstance(v, list) else v
         as_rows.append(row)
     _compare(as_rows, expected, "transform")
+    _compare_projected(pipeline, inputs, cols, expected)
     return pipeline
+
+
+def _compare_projected(
+    pipeline: Any, inputs: list[dict[str, Any]], cols: dict[str, list[Any]], expected: list[dict[str, Any]]
+) -> None:
+    """``outputs=[...]`` on both paths gives Spark's columns, for the final stage's outputs and each
+    produced column alone (every stage that can drop rows still runs, so the rows match too)."""
+    final = [f.name for f in pipeline.stages[-1].output_fields()] if pipeline.stages else []
+    choices = [final] if final else []
+    choices += [[f.name] for f in pipeline.output_schema]
+    for outputs in choices:
+        wanted = [{c: r[c] for c in outputs} for r in expected]
+        by_rows = pipeline.transform_rows(inputs, outputs=outputs)
+        assert all(list(r) == outputs for r in by_rows), f"transform_rows(outputs={outputs}) columns"
+        _compare(by_rows, wanted, f"transform_rows(outputs={outputs})")
+        out = pipeline.transform(cols, outputs=outputs)
+        assert list(out) == outputs, f"transform(outputs={outputs}) columns {list(out)}"
+        json_cols = {
+            name: col.to_json() if isinstance(col, VectorColumn) else [_plain(v) for v in col]
+            for name, col in out.items()
+        }
+        as_rows = [{name: json_cols[name][i] for name in outputs} for i in range(len(wanted))]
+        assert all(len(c) == len(wanted) for c in json_cols.values()), f"transform(outputs={outputs}) row count"
+        _compare(as_rows, wanted, f"transform(outputs={outputs})")
+
+
+def _plain(v: Any) -> Any:
+    return v.item() if hasattr(v, "item") else v if isinstance(v, list) else spark_value(v)
 
 
 def _compare(ours: list[dict[str, Any]], expected: list[dict[str, Any]], path: str) -> None:
