@@ -3,7 +3,9 @@
 Adapters (the Kafka worker, stream mode, an HTTP gateway) translate their messages into
 :class:`ScoreCall` objects and make ONE call to :meth:`DataPlane.score`. Here the batch is
 grouped by the model version each request resolves to, each group is scored with one
-vectorised ``transform_rows`` call, and results are split back per request. A bad row
+vectorised ``transform_rows`` call asking for the columns the group's requests want (so
+the runtime skips stages and intermediate columns nobody asked for), and results are
+split back per request. A bad row
 fails only its own request; an unknown model or version gets an error reply, never silence.
 """
 
@@ -20,7 +22,7 @@ from sparkml_runtime import InvalidInputError, RowFiltered
 
 from . import metrics
 from .model_store import LoadedVersion, ModelStore, ResolveError, StoreSnapshot
-from .projection import UnknownColumn, check_outputs, project
+from .projection import UnknownColumn, check_outputs, project, union_of
 
 log = logging.getLogger(__name__)
 
@@ -164,10 +166,11 @@ class DataPlane:
         if not scorable:
             return
         all_rows: list[Mapping[str, Any]] = [row for _, call in scorable for row in call.rows]
+        wanted = union_of(columns)
         version_label = str(loaded.version)
         started = time.perf_counter()
         try:
-            results = loaded.pipeline.transform_rows(all_rows, errors="return")
+            results = loaded.pipeline.transform_rows(all_rows, errors="return", outputs=wanted)
         except Exception as exc:  # a runtime bug must fail these requests, not the worker
             log.exception("scoring %s v%s failed for a batch of %d rows", loaded.name, loaded.version, len(all_rows))
             for pos, call in scorable:
@@ -188,7 +191,9 @@ class DataPlane:
                 )
                 continue
             # Rows a handleInvalid='skip' stage filtered are left out, as Spark's transform does.
-            rows = project([r for r in mine if isinstance(r, dict)], names)
+            rows = [r for r in mine if isinstance(r, dict)]
+            if names != wanted:  # batch-mates asked for more columns than this request
+                rows = project(rows, names)
             metrics.ROWS.labels(loaded.name, version_label).inc(len(rows))
             outcomes[pos] = ScoreOutcome(
                 request_id=call.request_id,

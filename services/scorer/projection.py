@@ -3,8 +3,10 @@
 ``outputs`` null → the final stage's output columns (for a classifier: ``rawPrediction``,
 ``probability``, ``prediction``); a list → exactly those columns, inputs or outputs; ``["*"]``
 → every column the pipeline produces plus the inputs. The names a version can offer are
-computed once when it loads (:class:`Projection`); per request the hot path is a dict
-comprehension over precomputed names.
+computed once when it loads (:class:`Projection`). A batch asks the runtime for the union
+of its requests' columns (:func:`union_of`), so stages and intermediate columns nobody asked
+for are never computed; a request wanting fewer columns than its batch-mates is cut down
+with :func:`project`.
 """
 
 from __future__ import annotations
@@ -71,6 +73,15 @@ def check_outputs(outputs: Any) -> str | None:
         if not isinstance(name, str) or not name:
             return f"'outputs' must hold column names (non-empty strings), got {name!r}"
     return None
+
+
+def union_of(selections: Sequence[tuple[str, ...] | None]) -> tuple[str, ...] | None:
+    """The columns a batch of requests needs, in first-asked order (None when one wants every column)."""
+    if any(names is None for names in selections):
+        return None
+    if len(selections) == 1:
+        return selections[0]
+    return tuple(dict.fromkeys(name for names in selections for name in names or ()))
 
 
 def project(rows: list[dict[str, Any]], names: tuple[str, ...] | None) -> list[dict[str, Any]]:

@@ -297,3 +297,27 @@ def test_malformed_outputs_are_invalid_input(setup: Any, outputs: Any, needle: s
     [reply] = plane.score([ScoreCall("x", "tutorial", rows("spark"), "1", outputs=outputs)])
     assert reply.error_code is ErrorCode.INVALID_INPUT and reply.error_message is not None
     assert needle in reply.error_message, reply.error_message
+
+
+def test_requests_asking_different_columns_share_one_call_and_each_gets_its_own(
+    setup: Any, tutorial_models: TutorialModels
+) -> None:
+    _registry, _store, plane = setup
+    # 12 rows in all: the batch takes the runtime's columnar path, asked for the union of columns.
+    a, b, c = rows(*["spark i j k"] * 4), rows(*["b d"] * 4, start=4), rows(*["hadoop spark"] * 4, start=8)
+    before = score_calls("tutorial", "1")
+    default, narrow, wide = plane.score(
+        [
+            ScoreCall("default", "tutorial", a, "1"),
+            ScoreCall("narrow", "tutorial", b, "1", outputs=["prediction"]),
+            ScoreCall("wide", "tutorial", c, "1", outputs=["id", "words", "prediction"]),
+        ]
+    )
+    assert score_calls("tutorial", "1") == before + 1, "one vectorised call for the three requests"
+    for reply, sent, columns in (
+        (default, a, FINAL_COLUMNS),
+        (narrow, b, ("prediction",)),
+        (wide, c, ("id", "words", "prediction")),
+    ):
+        assert reply.ok and reply.rows is not None, reply.error_message
+        assert_matches_spark(tutorial_models, 1, reply.rows, sent, columns)

@@ -35,3 +35,29 @@ def hashed_feature_vectors(
     out_rows = uniq // n_cols
     np.cumsum(np.bincount(out_rows, minlength=n_rows), out=indptr[1:])
     return indptr, (uniq % n_cols).astype(np.int64), summed
+
+
+def term_count_vectors(
+    lengths: np.ndarray, token_ranks: np.ndarray, rank_index: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-row term counts as CSR rows with sorted column indices (HashingTF's vectors).
+
+    Tokens are given row after row, ``lengths[r]`` of them for row ``r``; ``token_ranks[k]``
+    is the position of token k's column in ``rank_index``, the sorted distinct columns of
+    the batch. Counts are whole numbers, so the order they are added in cannot change them.
+    A batch repeats a small vocabulary: a (rows × distinct columns) table of counts is then
+    filled in one ``bincount``, no sort; a large vocabulary falls back to sorting the tokens.
+    """
+    n_rows, n_distinct = len(lengths), len(rank_index)
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    if token_ranks.size == 0:
+        return indptr, np.zeros(0, dtype=np.int64), np.zeros(0)
+    keys = np.repeat(np.arange(n_rows, dtype=np.int64) * n_distinct, lengths) + token_ranks
+    if n_rows * n_distinct <= max(8 * keys.size, 1 << 16):
+        table = np.bincount(keys, minlength=n_rows * n_distinct)
+        cells = np.flatnonzero(table)
+        counts = table[cells]
+    else:
+        cells, counts = np.unique(keys, return_counts=True)
+    np.cumsum(np.bincount(cells // n_distinct, minlength=n_rows), out=indptr[1:])
+    return indptr, rank_index[cells % n_distinct].astype(np.int64), counts.astype(np.float64)

@@ -10,7 +10,7 @@ import numpy as np
 from ..errors import UnsupportedStageError
 from ..frame import Field, Frame
 from ..io.metadata import StageMetadata
-from ..math.hashing import hashed_feature_vectors, murmur3_index
+from ..math.hashing import hashed_feature_vectors, murmur3_index, term_count_vectors
 from ..math.jvm_format import jdk17_double_to_string
 from ..vectors import SparseVector, VectorColumn
 from .base import Stage, register, row_value
@@ -63,25 +63,26 @@ class HashingTF(Stage):
     def transform_batch(self, frame: Frame) -> None:
         col = frame.raw(self.input_col, self.name)
         n_rows = len(col)
-        for r, terms in enumerate(col):
-            if type(terms) is not list and not isinstance(terms, (list, tuple)):
-                raise self.invalid("expected a list of strings", column=self.input_col, row=r)
+        if not set(map(type, col)) <= {list, tuple}:
+            for r, terms in enumerate(col):
+                if not isinstance(terms, (list, tuple)):
+                    raise self.invalid("expected a list of strings", column=self.input_col, row=r)
         lengths = np.fromiter(map(len, col), dtype=np.int64, count=n_rows)
         flat = list(chain.from_iterable(col))
         # Hash each distinct term once: a batch repeats a vocabulary far smaller than its tokens.
-        n = self.num_features
         try:
-            distinct = set(flat)
+            distinct = list(set(flat))
         except TypeError:  # an unhashable term, e.g. a nested list
-            distinct = set()
+            distinct = []
             self._raise_bad_term(col)
-        if not all(type(t) is str for t in distinct):
+        if not set(map(type, distinct)) <= {str}:
             self._raise_bad_term(col)
-        index_of = {t: murmur3_index(t, n) for t in distinct}
-        cols = np.fromiter(map(index_of.__getitem__, flat), dtype=np.int64, count=len(flat))
-        rows = np.repeat(np.arange(n_rows, dtype=np.int64), lengths)
-        # Counting equal (row, index) pairs gives the term frequencies, rows sorted by index.
-        indptr, indices, values = hashed_feature_vectors(n_rows, rows, cols, np.ones(len(flat)))
+        n = self.num_features
+        columns = np.fromiter((murmur3_index(t, n) for t in distinct), dtype=np.int64, count=len(distinct))
+        rank_index, rank = np.unique(columns, return_inverse=True)
+        rank_of = dict(zip(distinct, rank.tolist(), strict=True))
+        ranks = np.fromiter(map(rank_of.__getitem__, flat), dtype=np.int64, count=len(flat))
+        indptr, indices, values = term_count_vectors(lengths, ranks, rank_index)
         if self.binary:
             values = np.ones_like(values)
         frame.set(self.output_col, VectorColumn.from_csr(n, indptr, indices, values))

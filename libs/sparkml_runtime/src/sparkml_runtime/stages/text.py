@@ -38,6 +38,38 @@ def java_split_whitespace(text: str) -> list[str]:
     return parts
 
 
+# Java \s characters other than " " and the "\n" that joins rows in the column path.
+_OTHER_JAVA_WS = ("\t", "\x0b", "\f", "\r")
+
+
+def lower_split_column(texts: list[Any]) -> list[list[str]] | None:
+    """``java_split_whitespace(java_lower(t))`` for a whole column of strings, or None.
+
+    The column is joined with "\n", lower-cased and split back in single C calls, then each
+    row is split on " " by a list comprehension: no Python function call per row. Lower-casing
+    the joined text gives each row's own lower case ("\n" is neither cased nor case-ignorable,
+    so the final-sigma rule sees a row end). None when a value is not a string or a row holds
+    other Java whitespace (tab, newline...): the caller then goes row by row.
+    """
+    if not texts:
+        return []
+    if set(map(type, texts)) != {str}:
+        return None
+    lowered = "\n".join(texts).lower()
+    if lowered.count("\n") != len(texts) - 1 or any(ws in lowered for ws in _OTHER_JAVA_WS):
+        return None
+    lines = lowered.split("\n")
+    tokens = [line.split(" ") for line in lines]
+    if " \n" in lowered or lowered.endswith(" "):
+        # Java's split drops trailing empty strings: only rows ending in a space have any.
+        for i, line in enumerate(lines):
+            if line.endswith(" "):
+                parts = tokens[i]
+                while parts and parts[-1] == "":
+                    parts.pop()
+    return tokens
+
+
 def java_lower(text: str) -> str:
     """Java's ``toLowerCase`` (root locale); Python's ``lower`` agrees outside rare cases."""
     return text.lower()
@@ -66,11 +98,12 @@ class Tokenizer(Stage):
 
     def transform_batch(self, frame: Frame) -> None:
         col = frame.raw(self.input_col, self.name)
-        split, lower = java_split_whitespace, java_lower
-        # Plain strings skip the checking method call; anything else goes through _tokens.
-        frame.set(
-            self.output_col, [split(lower(t)) if type(t) is str else self._tokens(t, i) for i, t in enumerate(col)]
-        )
+        tokens = lower_split_column(col if isinstance(col, list) else list(col))
+        if tokens is None:
+            split, lower = java_split_whitespace, java_lower
+            # Plain strings skip the checking method call; anything else goes through _tokens.
+            tokens = [split(lower(t)) if type(t) is str else self._tokens(t, i) for i, t in enumerate(col)]
+        frame.set(self.output_col, tokens)
 
     def transform_row(self, row: dict[str, Any]) -> None:
         row[self.output_col] = self._tokens(row_value(self, row, self.input_col))
