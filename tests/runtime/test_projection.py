@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sparkml_runtime import InvalidInputError, RowFiltered, VectorColumn, load_pipeline
-from sparkml_runtime.errors import UnknownColumnError
+from sparkml_runtime import InvalidInputError, RowFiltered, UnknownColumnError, VectorColumn, load_pipeline
 
 from .parity import assert_close, spark_rows
 

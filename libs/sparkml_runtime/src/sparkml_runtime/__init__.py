@@ -10,6 +10,7 @@ from .errors import (
     ModelLoadError,
     RowFiltered,
     SparkMLRuntimeError,
+    UnknownColumnError,
     UnsupportedStageError,
 )
 from .frame import Field
@@ -33,6 +34,7 @@ __all__ = [
     "RowFiltered",
     "SparkMLRuntimeError",
     "SparseVector",
+    "UnknownColumnError",
     "UnsupportedStageError",
     "VectorColumn",
     "__version__",
