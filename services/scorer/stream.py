@@ -18,7 +18,7 @@ or scored goes to the DLQ with Spring's ``kafka_dlt-*`` headers naming why.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,18 +105,18 @@ class StreamHandler:
     def handle(self, items: Sequence[StreamItem]) -> list[Outgoing]:
         """Score the batch's events in one data-plane call; enriched events and dead letters to produce."""
         scorable = [item for item in items if item.error is None]
+        columns = self._columns()
         calls = [
             ScoreCall(
                 request_id=f"{i.record.topic}-{i.record.partition}@{i.record.offset}",
                 model=self.model,
                 rows=i.rows,
                 version=self.version,
-                outputs=(ALL,),  # enrichment needs each event's own columns; it selects below
+                outputs=_stream_outputs(i.rows, *columns),
             )
             for i in scorable
         ]
         outcomes = dict(zip((id(i) for i in scorable), self.plane.score(calls), strict=True)) if calls else {}
-        columns = self._columns()
         out: list[Outgoing] = []
         for item in items:
             if item.error is not None:
@@ -179,6 +179,19 @@ class StreamHandler:
             headers.append((kh.CONTENT_TYPE, kh.JSON_CONTENT_TYPE.encode()))
             value = wire.dumps_json(enriched[0])  # strict: NaN/±Infinity as strings
         return Outgoing(self.out_topic, value, item.record.key, tuple(headers), source=item.record)
+
+
+def _stream_outputs(rows: Sequence[Any], selected: list[str] | None, produced: set[str]) -> tuple[str, ...]:
+    """What the runtime is asked for: the event's own columns plus the selected ones it can give.
+
+    Nothing else is computed (no token lists or feature vectors unless selected). A selected
+    name neither produced nor in the event is left out, as :func:`_enrich` leaves it out.
+    """
+    if selected is None:
+        return (ALL,)
+    own = dict.fromkeys(k for r in rows if isinstance(r, Mapping) for k in r if k not in produced)
+    names = tuple(dict.fromkeys([*own, *(c for c in selected if c in produced or c in own)]))
+    return names or (ALL,)
 
 
 def _enrich(scored: dict[str, Any], selected: list[str] | None, produced: set[str]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from .errors import (
 )
 from .frame import JSON_PLAIN_TYPES, Field, Frame, to_json_value
 from .io.metadata import StageMetadata, read_metadata
-from .projection import Plan, plan
+from .projection import Plan, make_plan
 from .stages import REGISTRY, Stage
 
 _PIPELINE_CLASSES = {"org.apache.spark.ml.PipelineModel", "org.apache.spark.ml.Pipeline"}
@@ -147,7 +147,7 @@ class Pipeline:
         key = None if outputs is None else tuple(outputs)
         found = self._plans.get(key)
         if found is None:
-            found = plan(self.stages, outputs)
+            found = make_plan(self.stages, outputs)
             if len(self._plans) < _PLAN_CACHE_MAX:
                 self._plans[key] = found
         return found

@@ -50,7 +50,7 @@ def _drops_rows(stage: Stage) -> bool:
     return stage.param("handleInvalid") == "skip"
 
 
-def plan(stages: Sequence[Stage], outputs: Sequence[str] | None) -> Plan:
+def make_plan(stages: Sequence[Stage], outputs: Sequence[str] | None) -> Plan:
     """The stages to run, in pipeline order, for ``outputs`` (None: every stage, every column)."""
     if outputs is None:
         return Plan(tuple(stages), None, None, ())
@@ -75,4 +75,4 @@ def plan(stages: Sequence[Stage], outputs: Sequence[str] | None) -> Plan:
     return Plan(tuple(keep), columns, frozenset(needed - produced), passthrough)
 
 
-__all__ = ["Plan", "plan"]
+__all__ = ["Plan", "make_plan"]
