@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .PHONY: install demo test test-unit test-parity kafka kafka-jars up bench bench-runtime lint typecheck clean
+.PHONY: compose-up compose-down compose-test
 
 install: $(STAMP)  ## create .venv with every dependency (idempotent)
 
@@ -24,8 +25,9 @@ kafka: kafka-jars  ## run a single-node KRaft broker on 127.0.0.1 in the foregro
 demo: kafka-jars  ## embedded Kafka + trainer + scorers running the seed's tutorial end to end
 	$(PY) -m spindrift.demo
 
-test: kafka-jars  ## every test: unit, Spark parity, Kafka integration
-	$(PY) -m pytest
+test: kafka-jars  ## every test: unit, Spark parity, Kafka integration, then the compose stack
+	$(PY) -m pytest -m "not compose"
+	$(MAKE) compose-test
 
 test-unit: install
 	$(PY) -m pytest -m "not parity and not kafka and not spark"
@@ -46,6 +48,19 @@ lint: install
 
 typecheck: install
 	$(VENV)/bin/mypy
+
+compose-up: kafka-jars  ## the stack in containers on 127.0.0.1 (Kafka 9092, Prometheus 9090); see README
+	tools/docker-engine.sh up
+	$(PY) deploy/docker_context.py
+	docker compose up -d --build --pull never --wait
+
+compose-down:  ## stop the compose stack (its volumes are kept; `docker compose down -v` drops them)
+	docker compose down
+
+# Sets up the Docker engine when it is missing; where none can run, the tests say so and skip.
+compose-test: kafka-jars  ## build and start the compose stack, train, score, scrape, then remove it
+	@tools/docker-engine.sh up || echo "compose-test: no Docker engine can run here (see above); its tests are skipped"
+	$(PY) -m pytest -m compose tests/deploy
 
 clean:
 	rm -rf $(VENV) .kafka build *.egg-info .pytest_cache .mypy_cache .ruff_cache

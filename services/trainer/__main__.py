@@ -14,6 +14,7 @@ from types import FrameType
 
 from pydantic import ValidationError
 
+from spindrift.kafka.lag import LagMonitor
 from spindrift.kafka.settings import KafkaSettings
 from spindrift.observability import HealthServer
 
@@ -42,8 +43,10 @@ def main() -> int:
         load_functions_module(settings.functions_module)
     log.info("settings %s; training functions: %s", describe_settings(settings), registered_functions() or "none")
     worker = TrainerWorker(settings, kafka)
-    health = HealthServer(settings.metrics_port, lambda: worker.ready, status=worker.status).start()
-    log.info("health and metrics on http://127.0.0.1:%d (/metrics, /health/ready)", health.port)
+    health = HealthServer(
+        settings.metrics_port, lambda: worker.ready, status=worker.status, host=settings.metrics_host
+    ).start()
+    log.info("health and metrics on http://%s:%d (/metrics, /health/ready)", settings.metrics_host, health.port)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         log.info("signal %d: stopping (a running job is handed back to the group)", signum)
@@ -53,6 +56,7 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    lag = LagMonitor(kafka, settings.group_id, [settings.requests_topic]).start()
     try:
         worker.run()
     except KeyboardInterrupt:
@@ -62,6 +66,7 @@ def main() -> int:
         log.exception("trainer stopped by an error")
         return 1
     finally:
+        lag.stop()
         health.stop()
     return 0
 
