@@ -168,13 +168,18 @@ class SpindriftClient:
         timeout: float = 10.0,
         *,
         key: str | bytes | None = None,
+        outputs: Sequence[str] | None = None,
     ) -> Prediction:
         """Score ``rows`` with ``model`` (``version``: a number, an alias, or None for production/latest).
+
+        ``outputs`` picks the columns of each returned row: None = the final stage's outputs
+        (e.g. ``rawPrediction``, ``probability``, ``prediction``), a list = exactly those input
+        or output columns, ``["*"]`` = every column (inputs included).
 
         Raises :class:`ScoringError` when the scorer answers with an error and
         :class:`ReplyTimeout` (a ``TimeoutError``) when no reply arrives within ``timeout`` seconds.
         """
-        future = self.predict_async(model, rows, version=version, timeout=timeout, key=key)
+        future = self.predict_async(model, rows, version=version, timeout=timeout, key=key, outputs=outputs)
         # The reply thread fails the future at its deadline; the margin only guards against that thread dying.
         return future.result(timeout=timeout + 5.0)
 
@@ -186,11 +191,12 @@ class SpindriftClient:
         timeout: float = 10.0,
         *,
         key: str | bytes | None = None,
+        outputs: Sequence[str] | None = None,
     ) -> Future[Prediction]:
-        """Send the request now and return a future of its :class:`Prediction` (or exception)."""
+        """Send the request now and return a future of its :class:`Prediction` (or exception); see :meth:`predict`."""
         if self._closed.is_set():
             raise ClientClosed("this SpindriftClient is closed; create a new one")
-        _check_request(model, rows, timeout)
+        _check_request(model, rows, timeout, outputs)
         # A random per-client tag plus a counter: unique without a uuid4 (an urandom call) per request.
         request_id = f"{self._client_tag}-{next(self._ids)}"
         record = {
@@ -200,6 +206,7 @@ class SpindriftClient:
             "rows": [dict(r) for r in rows],
             "reply_topic": self.reply_topic,
             "sent_at_ms": int(time.time() * 1000),
+            "outputs": None if outputs is None else list(outputs),
         }
         if self.wire_format == "json":
             value = wire.encode_json("ScoreRequest", record)
@@ -399,7 +406,9 @@ class SpindriftClient:
             log.info("could not delete reply topic %s: %s", self.reply_topic, exc)
 
 
-def _check_request(model: str, rows: Sequence[Mapping[str, Any]], timeout: float) -> None:
+def _check_request(
+    model: str, rows: Sequence[Mapping[str, Any]], timeout: float, outputs: Sequence[str] | None = None
+) -> None:
     """Reject malformed calls here, where the caller's stack trace points at the mistake."""
     if not isinstance(model, str) or not model:
         raise ValueError("model must be a non-empty model name")
@@ -410,6 +419,10 @@ def _check_request(model: str, rows: Sequence[Mapping[str, Any]], timeout: float
             raise TypeError(f"row {i} must be a dict of column name to value, got {type(row).__name__}")
     if timeout <= 0:
         raise ValueError(f"timeout must be positive, got {timeout}")
+    if outputs is not None and (
+        isinstance(outputs, (str, bytes)) or not all(isinstance(o, str) and o for o in outputs) or not outputs
+    ):
+        raise TypeError(f'outputs must be None or a non-empty list of column names (["*"] for all), got {outputs!r}')
 
 
 def _settle(
@@ -438,6 +451,7 @@ def predict(
     timeout: float = 10.0,
     *,
     settings: KafkaSettings | None = None,
+    outputs: Sequence[str] | None = None,
 ) -> Prediction:
     """Score rows with a process-wide client created on first use (closed at exit); handy for scripts."""
     global _default_client
@@ -446,4 +460,4 @@ def predict(
             _default_client = SpindriftClient(settings)
             atexit.register(_default_client.close)
         client = _default_client
-    return client.predict(model, rows, version=version, timeout=timeout)
+    return client.predict(model, rows, version=version, timeout=timeout, outputs=outputs)

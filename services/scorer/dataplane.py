@@ -20,6 +20,7 @@ from sparkml_runtime import InvalidInputError, RowFiltered
 
 from . import metrics
 from .model_store import LoadedVersion, ModelStore, ResolveError, StoreSnapshot
+from .projection import UnknownColumn, check_outputs, project
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ class ScoreCall:
     version: str | None = None
     received_at: float = field(default_factory=time.monotonic)
     """``time.monotonic()`` when the adapter received it; replies report latency from here."""
+    outputs: Sequence[str] | None = None
+    """Columns each reply row carries: None = the final stage's outputs, ``["*"]`` = every column."""
 
 
 @dataclass(frozen=True)
@@ -144,21 +147,33 @@ class DataPlane:
         positions: list[int],
         outcomes: list[ScoreOutcome | None],
     ) -> None:
-        all_rows: list[Mapping[str, Any]] = [row for call in calls for row in call.rows]
+        # Resolve each call's output columns first: a request naming an unknown column costs no scoring.
+        columns: list[tuple[str, ...] | None] = []
+        scorable: list[tuple[int, ScoreCall]] = []
+        for pos, call in zip(positions, calls, strict=True):
+            try:
+                columns.append(loaded.projection.columns(call.outputs, call.rows))
+            except UnknownColumn as exc:
+                outcomes[pos] = self._error(call, loaded.version, ErrorCode.INVALID_INPUT, str(exc))
+                continue
+            scorable.append((pos, call))
+        if not scorable:
+            return
+        all_rows: list[Mapping[str, Any]] = [row for _, call in scorable for row in call.rows]
         version_label = str(loaded.version)
         started = time.perf_counter()
         try:
             results = loaded.pipeline.transform_rows(all_rows, errors="return")
         except Exception as exc:  # a runtime bug must fail these requests, not the worker
             log.exception("scoring %s v%s failed for a batch of %d rows", loaded.name, loaded.version, len(all_rows))
-            for pos, call in zip(positions, calls, strict=True):
+            for pos, call in scorable:
                 outcomes[pos] = self._error(
                     call, loaded.version, ErrorCode.INTERNAL, f"scoring failed: {type(exc).__name__}: {exc}"
                 )
             return
         metrics.SCORE_SECONDS.labels(loaded.name, version_label).observe(time.perf_counter() - started)
         start = 0
-        for pos, call in zip(positions, calls, strict=True):
+        for (pos, call), names in zip(scorable, columns, strict=True):
             mine = results[start : start + len(call.rows)]
             first_row = start
             start += len(call.rows)
@@ -169,7 +184,7 @@ class DataPlane:
                 )
                 continue
             # Rows a handleInvalid='skip' stage filtered are left out, as Spark's transform does.
-            rows = [r for r in mine if isinstance(r, dict)]
+            rows = project([r for r in mine if isinstance(r, dict)], names)
             metrics.ROWS.labels(loaded.name, version_label).inc(len(rows))
             outcomes[pos] = ScoreOutcome(
                 request_id=call.request_id,
@@ -203,7 +218,7 @@ def _check_call(call: ScoreCall) -> str | None:
     for i, row in enumerate(call.rows):
         if not isinstance(row, Mapping):
             return f"row {i} must be an object mapping column names to values, got {type(row).__name__}"
-    return None
+    return check_outputs(call.outputs)
 
 
 def _elapsed_ms(call: ScoreCall) -> float:

@@ -81,6 +81,7 @@ class RequestReplyHandler:
             rows=rows if rows is not None else [],
             version=None if version is None else str(version),
             received_at=received_at,
+            outputs=body.get("outputs"),
         )
         correlation = kh.get_header(headers, kh.CORRELATION_ID) or request_id.encode()
         sent_at = body.get("sent_at_ms")

@@ -29,6 +29,7 @@ from sparkml_runtime import Pipeline, load_pipeline
 from spindrift.registry.state import ModelVersionInfo, RegistryState, UnknownModel, UnknownVersion
 
 from . import metrics
+from .projection import Projection
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,11 @@ class LoadedVersion:
     manifest: Mapping[str, Any]
     model_dir: Path
     load_seconds: float
+    projection: Projection = field(init=False, repr=False, compare=False)
+    """Which columns replies carry, computed here, at load time, not per request."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "projection", Projection.of(self.pipeline))
 
 
 @dataclass(frozen=True)

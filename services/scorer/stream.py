@@ -30,6 +30,7 @@ from spindrift.kafka.records import Record
 from .dataplane import DataPlane, ScoreCall, ScoreOutcome
 from .kafka_loop import Outgoing, dead_letter
 from .model_store import ResolveError
+from .projection import ALL
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,7 @@ class StreamHandler:
                 model=self.model,
                 rows=i.rows,
                 version=self.version,
+                outputs=(ALL,),  # enrichment needs each event's own columns; it selects below
             )
             for i in scorable
         ]

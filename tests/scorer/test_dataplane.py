@@ -58,13 +58,22 @@ def rows(*texts: str, start: int = 0) -> list[dict[str, Any]]:
     return [{"id": start + i, "text": t} for i, t in enumerate(texts)]
 
 
+FINAL_COLUMNS = ("rawPrediction", "probability", "prediction")  # what a reply row holds by default
+
+
 def assert_matches_spark(
-    models: TutorialModels, version: int, got: list[dict[str, Any]], sent: list[dict[str, Any]]
+    models: TutorialModels,
+    version: int,
+    got: list[dict[str, Any]],
+    sent: list[dict[str, Any]],
+    columns: tuple[str, ...] = FINAL_COLUMNS,
 ) -> None:
+    """Each row holds exactly ``columns``, with Spark's values."""
     expected = models.spark_outputs(version, sent)
     assert len(got) == len(expected)
     for i, (ours, theirs) in enumerate(zip(got, expected, strict=True)):
-        for col in PREDICTION_COLUMNS:
+        assert list(ours) == list(columns), f"v{version} row {i} has columns {list(ours)}"
+        for col in columns:
             assert_close(ours[col], theirs[col], f"v{version} row {i} {col}")
 
 
@@ -242,3 +251,49 @@ def test_version_that_never_loads_gets_an_error_after_the_wait(setup: Any) -> No
     store.refresh()
     [reply] = plane.score([ScoreCall("x", "stuck", rows("spark"))])
     assert reply.error_code is ErrorCode.UNKNOWN_MODEL
+
+
+def test_default_outputs_are_the_final_stage_outputs_and_star_is_every_column(
+    setup: Any, tutorial_models: TutorialModels
+) -> None:
+    _registry, _store, plane = setup
+    sent = rows("spark i j k", "l m n")
+    default, star = plane.score(
+        [ScoreCall("d", "tutorial", sent, "1"), ScoreCall("s", "tutorial", sent, "1", outputs=["*"])]
+    )
+    assert default.rows is not None and star.rows is not None
+    assert_matches_spark(tutorial_models, 1, default.rows, sent, FINAL_COLUMNS)
+    assert_matches_spark(tutorial_models, 1, star.rows, sent, ("id", "text", *PREDICTION_COLUMNS))
+
+
+def test_outputs_list_keeps_exactly_those_columns_including_extra_inputs(setup: Any) -> None:
+    _registry, _store, plane = setup
+    [reply] = plane.score([ScoreCall("x", "tutorial", rows("spark", "b d"), "1", outputs=["id", "prediction", "id"])])
+    assert reply.ok and reply.rows is not None
+    assert [list(r) for r in reply.rows] == [["id", "prediction"]] * 2
+    assert [r["id"] for r in reply.rows] == [0, 1]
+
+
+def test_unknown_output_column_fails_only_its_request_naming_the_available_ones(setup: Any) -> None:
+    _registry, _store, plane = setup
+    before = score_calls("tutorial", "2")
+    bad, good = plane.score(
+        [
+            ScoreCall("bad", "tutorial", rows("spark"), "2", outputs=["nope"]),
+            ScoreCall("good", "tutorial", rows("b"), "2"),
+        ]
+    )
+    assert bad.error_code is ErrorCode.INVALID_INPUT and bad.version == 2
+    assert bad.error_message is not None
+    assert "'nope'" in bad.error_message
+    assert "available: text, id, words, features, rawPrediction, probability, prediction" in bad.error_message
+    assert good.ok
+    assert score_calls("tutorial", "2") == before + 1, "the good request was still scored in one call"
+
+
+@pytest.mark.parametrize(("outputs", "needle"), [("prediction", "list of column names"), ([], "empty"), ([3], "3")])
+def test_malformed_outputs_are_invalid_input(setup: Any, outputs: Any, needle: str) -> None:
+    _registry, _store, plane = setup
+    [reply] = plane.score([ScoreCall("x", "tutorial", rows("spark"), "1", outputs=outputs)])
+    assert reply.error_code is ErrorCode.INVALID_INPUT and reply.error_message is not None
+    assert needle in reply.error_message, reply.error_message

@@ -36,6 +36,8 @@ from .processes import ScorerProcess, scorer_env, wait_for_partitions
 pytestmark = [pytest.mark.kafka, pytest.mark.spark, pytest.mark.slow]
 
 REPLY_TIMEOUT_S = 40.0  # covers a dead scorer's session timeout (6 s) plus a rebalance
+FINAL_COLUMNS = ("rawPrediction", "probability", "prediction")  # the LogisticRegression's outputs
+EVERY_COLUMN = ("id", "text", "words", "features", *FINAL_COLUMNS)
 
 
 @dataclass
@@ -107,22 +109,33 @@ def texts_rows(n: int, start: int = 0) -> list[dict[str, Any]]:
     return [{"id": start + i, "text": base[(start + i) % len(base)]} for i in range(n)]
 
 
-def assert_spark_predictions(c: Cluster, version: int, got: list[dict[str, Any]], sent: list[dict[str, Any]]) -> None:
+def assert_spark_predictions(
+    c: Cluster,
+    version: int,
+    got: list[dict[str, Any]],
+    sent: list[dict[str, Any]],
+    columns: tuple[str, ...] = FINAL_COLUMNS,
+) -> None:
+    """Each row holds exactly ``columns`` (the default reply: the final stage's outputs), with Spark's values."""
     expected = c.models.spark_outputs(version, sent)
     for i, (ours, theirs) in enumerate(zip(got, expected, strict=True)):
-        for col in ("prediction", "probability", "rawPrediction", "words"):
+        assert list(ours) == list(columns), f"v{version} row {i} has columns {list(ours)}"
+        for col in columns:
             assert_close(ours[col], theirs[col], f"v{version} row {i} {col}")
 
 
 def test_two_scorers_share_partitions_and_answer_like_spark(cluster: Cluster) -> None:
     sent = [texts_rows(2, start=2 * i) for i in range(40)]
-    futures = [cluster.client.predict_async(cluster.name, rows, timeout=REPLY_TIMEOUT_S) for rows in sent]
+    # Every column, so the intermediate ones (words, features) are checked against Spark too.
+    futures = [
+        cluster.client.predict_async(cluster.name, rows, timeout=REPLY_TIMEOUT_S, outputs=["*"]) for rows in sent
+    ]
     predictions = [f.result(timeout=REPLY_TIMEOUT_S + 5) for f in futures]
     answered_by = {p.scorer for p in predictions}
     assert answered_by == {proc.name for proc in cluster.scorers.values()}, answered_by
     assert {p.version for p in predictions} == {1}
     flat_rows = [row for p in predictions for row in p.rows]
-    assert_spark_predictions(cluster, 1, flat_rows, [row for rows in sent for row in rows])
+    assert_spark_predictions(cluster, 1, flat_rows, [row for rows in sent for row in rows], EVERY_COLUMN)
     metrics = cluster.scorers["scorer-a"].http_text("/metrics")
     assert f'spindrift_scorer_requests_total{{model="{cluster.name}",outcome="ok",version="1"}}' in metrics
 
@@ -134,6 +147,39 @@ def test_unknown_model_and_version_get_error_replies(cluster: Cluster) -> None:
     with pytest.raises(ScoringError) as unknown_version:
         cluster.client.predict(cluster.name, [{"text": "spark"}], version=42, timeout=REPLY_TIMEOUT_S)
     assert unknown_version.value.code == "UNKNOWN_VERSION" and "42" in unknown_version.value.message
+
+
+def test_replies_carry_the_final_stage_outputs_by_default(cluster: Cluster) -> None:
+    sent = texts_rows(3)
+    reply = cluster.client.predict(cluster.name, sent, timeout=REPLY_TIMEOUT_S)
+    assert_spark_predictions(cluster, 1, reply.rows, sent, FINAL_COLUMNS)
+
+
+def test_outputs_selects_input_and_output_columns_in_the_callers_order(cluster: Cluster) -> None:
+    sent = texts_rows(2)
+    reply = cluster.client.predict(cluster.name, sent, outputs=["prediction", "id", "words"], timeout=REPLY_TIMEOUT_S)
+    assert [list(row) for row in reply.rows] == [["prediction", "id", "words"]] * 2
+    assert [row["id"] for row in reply.rows] == [0, 1]
+    assert_spark_predictions(
+        cluster, 1, [{k: r[k] for k in ("prediction", "words")} for r in reply.rows], sent, ("prediction", "words")
+    )
+
+
+def test_outputs_star_returns_every_column(cluster: Cluster) -> None:
+    sent = texts_rows(2)
+    reply = cluster.client.predict(cluster.name, sent, outputs=["*"], timeout=REPLY_TIMEOUT_S)
+    assert_spark_predictions(cluster, 1, reply.rows, sent, EVERY_COLUMN)
+
+
+def test_an_unknown_output_column_is_invalid_input_listing_the_available_ones(cluster: Cluster) -> None:
+    with pytest.raises(ScoringError) as failed:
+        cluster.client.predict(
+            cluster.name, texts_rows(1), outputs=["prediction", "no_such_col"], timeout=REPLY_TIMEOUT_S
+        )
+    assert failed.value.code == "INVALID_INPUT" and failed.value.version == 1
+    message = failed.value.message
+    assert "'no_such_col'" in message, message
+    assert "available: text, id, words, features, rawPrediction, probability, prediction" in message, message
 
 
 def test_bad_rows_fail_only_their_own_request(cluster: Cluster) -> None:

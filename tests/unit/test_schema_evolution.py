@@ -21,6 +21,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "rows": [{"t": "a b", "v": [1.0], "s": ("io.spindrift.StringArray", {"items": ["a"]})}],
         "reply_topic": "replies",
         "sent_at_ms": 1,
+        "outputs": ["prediction", "text"],
     },
     "ScoreReply": {
         "request_id": "r",
@@ -150,6 +151,7 @@ def test_an_old_reader_reads_a_newer_message() -> None:
         "rows": [{"x": 1.0}],
         "reply_topic": None,
         "sent_at_ms": None,
+        "outputs": None,
     }
 
     reply = {"request_id": "r", "model": "m", "outcome": {"code": "OVERLOADED", "message": "busy"}, "queue_ms": 3.0}
@@ -172,3 +174,30 @@ def test_a_reader_that_never_saw_the_writer_schema_says_so() -> None:
     unaware = Catalog({"ScoreRequest": schemas.expanded("ScoreRequest")})
     with pytest.raises(WireError, match="unknown schema fingerprint"):
         unaware.decode(newer.encode("ScoreRequest", {"request_id": "r", "model": "m", "rows": []}))
+
+
+def _frozen(name: str, version: int) -> dict[str, Any]:
+    return next(schema for n, v, schema in HISTORY if (n, v) == (name, version))
+
+
+def test_outputs_is_the_field_score_request_v2_added_to_v1() -> None:
+    v1, v2 = _frozen("ScoreRequest", 1), _frozen("ScoreRequest", 2)
+    assert v2 == schemas.expanded("ScoreRequest"), "the current ScoreRequest is released as v2"
+    assert [f["name"] for f in v2["fields"]] == [f["name"] for f in v1["fields"]] + ["outputs"]
+    assert v2["fields"][-1]["default"] is None
+
+
+def test_a_v1_request_reads_as_default_outputs_and_v1_readers_ignore_them() -> None:
+    v1_writer = Catalog({"ScoreRequest": _frozen("ScoreRequest", 1)})
+    current = Catalog(
+        {"ScoreRequest": schemas.expanded("ScoreRequest")}, writers=[("ScoreRequest", _frozen("ScoreRequest", 1))]
+    )
+    _, record = current.decode(v1_writer.encode("ScoreRequest", {"request_id": "r", "model": "m", "rows": []}))
+    assert record["outputs"] is None, "a request from an older client asks for the default columns"
+
+    v1_reader = Catalog(
+        {"ScoreRequest": _frozen("ScoreRequest", 1)}, writers=[("ScoreRequest", schemas.expanded("ScoreRequest"))]
+    )
+    request = {"request_id": "r", "model": "m", "rows": [{"x": 1.0}], "outputs": ["*"]}
+    _, record = v1_reader.decode(current.encode("ScoreRequest", request))
+    assert record["rows"] == [{"x": 1.0}] and "outputs" not in record
