@@ -6,8 +6,10 @@ never touches a stack a developer started with ``docker compose up`` (ports 9092
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -48,6 +50,7 @@ class Stack:
     kafka_port: int = field(default_factory=_free_port)
     prometheus_port: int = field(default_factory=_free_port)
     gateway_port: int = field(default_factory=_free_port)
+    api_key: str = field(default_factory=lambda: secrets.token_urlsafe(16))
 
     @property
     def env(self) -> dict[str, str]:
@@ -57,6 +60,7 @@ class Stack:
             "SPINDRIFT_KAFKA_PORT": str(self.kafka_port),
             "SPINDRIFT_PROMETHEUS_PORT": str(self.prometheus_port),
             "SPINDRIFT_GATEWAY_PORT": str(self.gateway_port),
+            "SPINDRIFT_GATEWAY_API_KEYS": f"{self.api_key}=train,admin,score",
         }
 
     @property
@@ -75,6 +79,21 @@ class Stack:
     def services(self) -> list[str]:
         """The services the default profile starts."""
         return self.compose("config", "--services").stdout.split()
+
+    @functools.cached_property
+    def has_gateway(self) -> bool:
+        """Whether the stack includes the HTTP gateway."""
+        return "gateway" in self.services()
+
+    @property
+    def gateway_url(self) -> str:
+        """The gateway as published on the host."""
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    @property
+    def gateway_auth(self) -> dict[str, str]:
+        """The Authorization header for the stack's API key (all scopes)."""
+        return {"Authorization": f"Bearer {self.api_key}"}
 
     def up(self) -> None:
         """Prepare the build context, then build and start from a clean state, waiting for every health check."""
