@@ -13,7 +13,7 @@ install: $(STAMP)  ## create .venv with every dependency (idempotent)
 $(STAMP): pyproject.toml libs/sparkml_runtime/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e libs/sparkml_runtime -e '.[dev]'
+	$(PY) -m pip install -q -e libs/sparkml_runtime -e '.[dev,deploy]'
 	touch $(STAMP)
 
 kafka-jars: install  ## fetch the pinned Apache Kafka jars with Maven (cached in .kafka/)
