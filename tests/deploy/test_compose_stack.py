@@ -199,6 +199,8 @@ def test_promtool_finds_no_problem_in_any_service_metrics(stack: Stack, kafka_re
         pytest.skip("promtool is missing: apt-get install prometheus (tools/docker-engine.sh up does)")
     pages = {f"scorer#{i}": stack.service_metrics("scorer", 9100, i) for i in (1, 2)}
     pages["trainer"] = stack.service_metrics("trainer", 9100)
+    if stack.has_gateway:
+        pages["gateway"] = stack.service_metrics("gateway", 8080)
     problems = {}
     for name, text in pages.items():
         assert "spindrift_" in text, f"{name} exposes no spindrift_ metric"
