@@ -16,8 +16,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from grafana_foundation_sdk.builders import common as common_builders
 from grafana_foundation_sdk.builders import dashboard, prometheus, stat, timeseries
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models.dashboard import DataSourceRef
 
 OUTPUT = Path(__file__).with_name("spindrift.json")
@@ -194,7 +196,28 @@ PANELS: tuple[PanelSpec, ...] = (
 
 
 def _panel(spec: PanelSpec) -> stat.Panel | timeseries.Panel:
-    builder = stat.Panel() if spec.single_stat else timeseries.Panel()
+    builder: stat.Panel | timeseries.Panel
+    if spec.single_stat:
+        builder = (
+            stat.Panel()
+            .graph_mode(common.BigValueGraphMode.AREA)
+            .reduce_options(common_builders.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
+        )
+    else:
+        builder = (
+            timeseries.Panel()
+            .legend(
+                common_builders.VizLegendOptions()
+                .show_legend(True)
+                .display_mode(common.LegendDisplayMode.LIST)
+                .placement(common.LegendPlacement.BOTTOM)
+            )
+            .tooltip(
+                common_builders.VizTooltipOptions()
+                .mode(common.TooltipDisplayMode.MULTI)
+                .sort(common.SortOrder.DESCENDING)
+            )
+        )
     builder = builder.title(spec.title).description(spec.description).unit(spec.unit)
     builder = builder.datasource(DATASOURCE).span(spec.width).height(4 if spec.single_stat else 8)
     for ref, query in zip("ABCDEFGH", spec.queries, strict=False):
