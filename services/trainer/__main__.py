@@ -46,6 +46,7 @@ def main() -> int:
     health = HealthServer(
         settings.metrics_port, lambda: worker.ready, status=worker.status, host=settings.metrics_host
     ).start()
+    lag = LagMonitor(kafka, settings.group_id, [settings.requests_topic]).start()
     log.info("health and metrics on http://%s:%d (/metrics, /health/ready)", settings.metrics_host, health.port)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -56,7 +57,6 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    lag = LagMonitor(kafka, settings.group_id, [settings.requests_topic]).start()
     try:
         worker.run()
     except KeyboardInterrupt:
