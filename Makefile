@@ -6,7 +6,6 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .PHONY: install demo test test-unit test-parity kafka kafka-jars up bench bench-runtime lint typecheck clean
-.PHONY: compose-up compose-down compose-test
 
 install: $(STAMP)  ## create .venv with every dependency (idempotent)
 
@@ -25,9 +24,8 @@ kafka: kafka-jars  ## run a single-node KRaft broker on 127.0.0.1 in the foregro
 demo: kafka-jars  ## embedded Kafka + trainer + scorers running the seed's tutorial end to end
 	$(PY) -m spindrift.demo
 
-test: kafka-jars  ## every test: unit, Spark parity, Kafka integration, then the compose stack
-	$(PY) -m pytest -m "not compose"
-	$(MAKE) compose-test
+test: kafka-jars compose-engine  ## every test: unit, Spark parity, Kafka integration, the compose stack
+	$(PY) -m pytest
 
 test-unit: install
 	$(PY) -m pytest -m "not parity and not kafka and not spark"
@@ -49,6 +47,12 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
+.PHONY: compose-engine compose-up compose-down compose-test
+
+# Sets up the Docker engine when it is missing; where none can run, the compose tests say so and skip.
+compose-engine:
+	@tools/docker-engine.sh up || echo "compose: no Docker engine can run here (see above); the compose tests will be skipped"
+
 compose-up: kafka-jars  ## the stack in containers on 127.0.0.1 (Kafka 9092, Prometheus 9090); see README
 	tools/docker-engine.sh up
 	$(PY) deploy/docker_context.py
@@ -57,9 +61,7 @@ compose-up: kafka-jars  ## the stack in containers on 127.0.0.1 (Kafka 9092, Pro
 compose-down:  ## stop the compose stack (its volumes are kept; `docker compose down -v` drops them)
 	docker compose down
 
-# Sets up the Docker engine when it is missing; where none can run, the tests say so and skip.
-compose-test: kafka-jars  ## build and start the compose stack, train, score, scrape, then remove it
-	@tools/docker-engine.sh up || echo "compose-test: no Docker engine can run here (see above); its tests are skipped"
+compose-test: kafka-jars compose-engine  ## build and start the compose stack, train, score, scrape, then remove it
 	$(PY) -m pytest -m compose tests/deploy
 
 clean:
