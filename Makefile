@@ -24,7 +24,7 @@ kafka: kafka-jars  ## run a single-node KRaft broker on 127.0.0.1 in the foregro
 demo: kafka-jars  ## embedded Kafka + trainer + scorers running the seed's tutorial end to end
 	$(PY) -m spindrift.demo
 
-test: kafka-jars compose-engine  ## every test: unit, Spark parity, Kafka integration, the compose stack
+test: kafka-jars  ## every test: unit, Spark parity, Kafka integration
 	$(PY) -m pytest
 
 test-unit: install
@@ -47,11 +47,7 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-.PHONY: compose-engine compose-up compose-down compose-test
-
-# Sets up the Docker engine when it is missing; where none can run, the compose tests say so and skip.
-compose-engine:
-	@tools/docker-engine.sh up || echo "compose: no Docker engine can run here (see above); the compose tests will be skipped"
+.PHONY: compose-up compose-down compose-test
 
 compose-up: kafka-jars  ## the stack in containers on 127.0.0.1 (Kafka 9092, Prometheus 9090); see README
 	tools/docker-engine.sh up
@@ -61,7 +57,9 @@ compose-up: kafka-jars  ## the stack in containers on 127.0.0.1 (Kafka 9092, Pro
 compose-down:  ## stop the compose stack (its volumes are kept; `docker compose down -v` drops them)
 	docker compose down
 
-compose-test: kafka-jars compose-engine  ## build and start the compose stack, train, score, scrape, then remove it
+# `make test` runs these too (marked `compose`); they set up the Docker engine when it is missing
+# (tools/docker-engine.sh up) and are skipped, with the reason in one line, where none can run.
+compose-test: kafka-jars  ## build and start the compose stack, train, score, scrape, then remove it
 	$(PY) -m pytest -m compose tests/deploy
 
 clean:

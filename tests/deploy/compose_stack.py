@@ -42,6 +42,24 @@ def engine_problem() -> str | None:
     return None
 
 
+def ensure_engine() -> str | None:
+    """Run tools/docker-engine.sh up (idempotent: ~1 s when all is there); None when an engine answers, else why not.
+
+    The script also installs promtool. When it fails but an engine answers anyway (say, a user
+    without root on a machine that already runs Docker), the stack is still tested.
+    """
+    try:
+        result = subprocess.run(
+            ["bash", str(ROOT / "tools" / "docker-engine.sh"), "up"], capture_output=True, text=True, timeout=900
+        )
+    except subprocess.TimeoutExpired:
+        return engine_problem() and "tools/docker-engine.sh up did not finish within 900 s"
+    if result.returncode != 0 and engine_problem() is not None:
+        last = ((result.stderr + result.stdout).strip().splitlines() or ["no output"])[-1]
+        return f"tools/docker-engine.sh up failed: {last}"
+    return engine_problem()
+
+
 @dataclass
 class Stack:
     """One compose project on free ports; ``up()`` builds and starts it, ``down()`` removes it with its volumes."""

@@ -1,6 +1,6 @@
 """The compose stack for real: built, started, trained, scored, scraped and queried, then removed.
 
-Runs only where a Docker engine answers (``make compose-test`` sets one up first); elsewhere
+Sets up a Docker engine with tools/docker-engine.sh when none answers; where none can run,
 every test here is skipped with a one-line reason. The stack gets its own project name and
 free ports, so a developer's own ``docker compose up`` is left alone.
 """
@@ -25,7 +25,7 @@ from spindrift.kafka.settings import KafkaSettings
 from spindrift.kafka.topics import SCORE_REQUESTS, TopicSpec, ensure_topics
 from tests.waiting import wait_until
 
-from .compose_stack import Stack, engine_problem
+from .compose_stack import Stack, ensure_engine
 
 pytestmark = [pytest.mark.compose, pytest.mark.slow, pytest.mark.timeout(1500)]
 
@@ -37,9 +37,9 @@ TUTORIAL_PREDICTIONS = [0.0, 0.0, 1.0, 0.0]
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
     """The whole stack, up and healthy, from a clean state; removed with its volumes afterwards."""
-    problem = engine_problem()
+    problem = ensure_engine()
     if problem:
-        pytest.skip(f"no Docker engine: {problem}")
+        pytest.skip(f"no Docker engine can run here: {problem}")
     stack = Stack()
     try:
         stack.up()
