@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Sequence
 
-from kafka import TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from prometheus_client import Gauge
 
 from spindrift.kafka.settings import KafkaSettings, make_admin, make_consumer
@@ -51,7 +51,8 @@ class LagMonitor:
         self._thread.join(timeout=self._interval_s + 5)
 
     def _run(self) -> None:
-        admin = consumer = None
+        admin: KafkaAdminClient | None = None
+        consumer: KafkaConsumer | None = None
         last_problem = ""
         while not self._stop.is_set():
             try:
@@ -73,19 +74,19 @@ class LagMonitor:
             if client is not None:
                 client.close()
 
-    def measure(self, admin: object, consumer: object) -> dict[TopicPartition, int]:
+    def measure(self, admin: KafkaAdminClient, consumer: KafkaConsumer) -> dict[TopicPartition, int]:
         """Lag of every partition of the monitored topics, from one admin and one group-less consumer."""
-        offsets = admin.list_group_offsets({self._group: None}).get(self._group, {})  # type: ignore[attr-defined]
+        offsets = admin.list_group_offsets({self._group: None}).get(self._group, {})
         committed = {tp: meta.offset for tp, meta in offsets.items() if meta.offset is not None and meta.offset >= 0}
         partitions = [
             TopicPartition(topic, p)
             for topic in self._topics
-            for p in sorted(consumer.partitions_for_topic(topic) or ())  # type: ignore[attr-defined]
+            for p in sorted(consumer.partitions_for_topic(topic) or ())
         ]
         if not partitions:
             return {}
-        ends = consumer.end_offsets(partitions)  # type: ignore[attr-defined]
-        starts = consumer.beginning_offsets([tp for tp in partitions if tp not in committed])  # type: ignore[attr-defined]
+        ends = consumer.end_offsets(partitions)
+        starts = consumer.beginning_offsets([tp for tp in partitions if tp not in committed])
         return {tp: max(0, ends[tp] - committed.get(tp, starts.get(tp, 0))) for tp in partitions}
 
     def publish(self, lags: dict[TopicPartition, int]) -> None:
