@@ -36,6 +36,7 @@ test-parity: install
 bench: kafka-jars bench-runtime  ## all benchmarks, each printing a table against Spark
 	$(PY) -m benchmarks.kafka_roundtrip
 	$(PY) -m benchmarks.trainer_overhead
+	$(PY) -m benchmarks.gateway_roundtrip
 
 bench-runtime: install
 	$(PY) -m benchmarks.runtime

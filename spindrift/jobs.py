@@ -172,7 +172,8 @@ def _submit(
             "at_ms": _now_ms(),
             "message": f"{kind.lower()} job queued",
             "progress": 0.0,
-            "details_json": json.dumps({"kind": kind}),
+            # The model name lets readers (the gateway's job list) filter jobs before anything is published.
+            "details_json": json.dumps({"kind": kind, "model": spec.get("model")}),
             "worker": None,
         }
         # QUEUED is acknowledged before the request exists, so a trainer always sees it first

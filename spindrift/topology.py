@@ -1,4 +1,4 @@
-"""Run the Spindrift topology as local processes: a Kafka broker, a trainer and N scorers.
+"""Run the Spindrift topology as local processes: a Kafka broker, a trainer, N scorers and gateways.
 
     with Topology() as topo:                   # embedded broker unless KAFKA_BOOTSTRAP_SERVERS is set
         topo.start_trainer()
@@ -254,6 +254,26 @@ class Topology:
         )
         self.services.append(service)
         return service
+
+    def add_gateway(self, name: str = "gateway", port: int | None = None, **env: str) -> ServiceProcess:
+        """An HTTP gateway process (not started yet) on ``port`` (default: a free one); ``env`` adds GATEWAY_* variables.
+
+        Its health port is its HTTP port: ``service.health_url`` is the gateway's base URL.
+        """
+        port = port or free_port()
+        service = ServiceProcess(
+            name,
+            "services.gateway",
+            self._env({**env, "GATEWAY_PORT": str(port)}),
+            port,
+            self.work_dir / "logs" / f"{name}.log",
+        )
+        self.services.append(service)
+        return service
+
+    def start_gateway(self, name: str = "gateway", port: int | None = None, **env: str) -> ServiceProcess:
+        """Add and launch a gateway."""
+        return self.add_gateway(name, port, **env).start()
 
     def start_trainer(self, name: str = "trainer", **env: str) -> ServiceProcess:
         """Add and launch a trainer."""

@@ -1,0 +1,83 @@
+"""The one call behind /v1 predict and /v2 infer: send rows through the SDK, map its outcome to a gateway error.
+
+``SpindriftClient.predict_async`` returns a concurrent future; awaiting it wrapped in asyncio keeps
+the event loop free while the request is on Kafka.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from spindrift import wire
+from spindrift.client import ClientClosed, Prediction, ReplyTimeout, ScoringError, SpindriftClient, SpindriftClientError
+
+from .errors import Conflict, GatewayError, InvalidInput, KafkaUnavailable, NotFound, ReplyTimedOut, ScorerFailed
+from .metrics import REPLY_TIMEOUTS
+
+__all__ = ["OutputSelection", "score", "wire_outputs"]
+
+OutputSelection = list[str] | Literal["all"] | None
+
+_STATUS_OF_CODE: dict[str, type[GatewayError]] = {
+    "INVALID_INPUT": InvalidInput,
+    "UNKNOWN_MODEL": NotFound,
+    "UNKNOWN_VERSION": NotFound,
+    "MODEL_NOT_SERVABLE": Conflict,
+    "TIMEOUT": ReplyTimedOut,
+}
+
+
+def wire_outputs(outputs: OutputSelection) -> list[str] | None:
+    """The ``outputs`` field of a ScoreRequest: None = the final stage's columns, ``["*"]`` = every column."""
+    if outputs is None:
+        return None
+    if outputs == "all":
+        return ["*"]
+    return list(outputs)
+
+
+async def score(
+    client: SpindriftClient,
+    model: str,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    version: str | int | None,
+    outputs: OutputSelection,
+    timeout: float,
+) -> Prediction:
+    """Score ``rows``; raises the :mod:`.errors` exception that matches the outcome."""
+    try:
+        future = client.predict_async(model, rows, version=version, timeout=timeout, outputs=wire_outputs(outputs))
+    except wire.WireError as exc:
+        raise InvalidInput(_locate_bad_row(model, rows, exc)) from None
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput(str(exc)) from None
+    except ClientClosed as exc:
+        raise KafkaUnavailable(f"the gateway is shutting down: {exc}") from None
+    try:
+        return await asyncio.wrap_future(future)
+    except ScoringError as exc:
+        error_class = _STATUS_OF_CODE.get(exc.code, ScorerFailed)
+        if error_class is ReplyTimedOut:
+            REPLY_TIMEOUTS.inc()
+        raise error_class(exc.message) from None
+    except ReplyTimeout as exc:
+        REPLY_TIMEOUTS.inc()
+        raise ReplyTimedOut(str(exc)) from None
+    except ClientClosed as exc:
+        raise KafkaUnavailable(f"the gateway is shutting down: {exc}") from None
+    except SpindriftClientError as exc:
+        raise KafkaUnavailable(str(exc)) from None
+
+
+def _locate_bad_row(model: str, rows: Sequence[Mapping[str, Any]], error: wire.WireError) -> str:
+    """The encoding error prefixed with the first row that cannot be encoded (the SDK checks all rows at once)."""
+    for index, row in enumerate(rows):
+        record = {"request_id": "probe", "model": model, "version": None, "rows": [dict(row)], "reply_topic": None}
+        try:
+            wire.encode("ScoreRequest", {**record, "sent_at_ms": None})
+        except wire.WireError as exc:
+            return f"row {index}: {exc}"
+    return str(error)
