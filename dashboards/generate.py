@@ -109,6 +109,23 @@ PANELS: tuple[PanelSpec, ...] = (
         ),
     ),
     PanelSpec(
+        "Gateway HTTP requests per second",
+        "Requests the HTTP gateway answered, by route template and status code.",
+        "reqps",
+        (
+            Query(
+                "sum by (route, status) (rate(spindrift_gateway_requests_total[1m]))",
+                "{{route}} {{status}}",
+            ),
+        ),
+    ),
+    PanelSpec(
+        "Gateway latency by route",
+        "Time from request to response at the gateway (predict includes the Kafka round trip), p50 and p99.",
+        "s",
+        _quantiles("spindrift_gateway_request_duration_seconds", "route"),
+    ),
+    PanelSpec(
         "Reply errors by code",
         "Error replies per second by error code, and records sent to the dead-letter topic by reason.",
         "reqps",
