@@ -134,8 +134,18 @@ class Stack:
         return self.compose("logs", "--no-color", "--tail", str(tail), check=False).stdout
 
     def down(self) -> None:
-        """Stop and remove the containers, networks and volumes of this project."""
+        """Remove the project's containers, networks and volumes, and images that rebuilds superseded.
+
+        Every rebuild of the project's own wheels leaves the previous images untagged; on a
+        machine that keeps its data root between runs they would pile up. Only dangling images
+        labelled as this project's are pruned; the layer cache stays.
+        """
         self.compose("down", "-v", "--remove-orphans", timeout=180, check=False)
+        subprocess.run(
+            ["docker", "image", "prune", "-f", "--filter", "label=io.spindrift.project=spindrift"],
+            capture_output=True,
+            timeout=120,
+        )
 
     def service_metrics(self, service: str, port: int, index: int = 1) -> str:
         """The /metrics text of one replica, fetched from inside its container (its port is not published)."""
