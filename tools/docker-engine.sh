@@ -43,8 +43,23 @@ install_packages() {
     }
 }
 
+clear_stale_containerd() {
+    # A dockerd killed with -9 leaves containerd's pid file behind; if that pid is gone, a zombie
+    # or reused, the next dockerd waits for a containerd that never answers. Drop such a file.
+    local pidfile=/var/run/docker/containerd/containerd.pid pid state comm
+    [ -f "$pidfile" ] || return 0
+    pid=$(cat "$pidfile")
+    comm=$(cat "/proc/$pid/comm" 2>/dev/null || true)
+    state=$(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+    if [ "$comm" != containerd ] || [ "$state" = Z ]; then
+        say "removing stale $pidfile (pid $pid is not a running containerd)"
+        as_root rm -f "$pidfile"
+    fi
+}
+
 start_dockerd() {
     as_root mkdir -p "$DATA_ROOT" "$RUN_DIR"
+    clear_stale_containerd
     say "starting dockerd (data root $DATA_ROOT, log $RUN_DIR/dockerd.log)"
     # setsid: the engine outlives this shell and make; `down` stops it by the pid written here.
     as_root setsid dockerd --data-root "$DATA_ROOT" --pidfile "$RUN_DIR/dockerd.pid" \
