@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-unit test-parity kafka kafka-jars up bench bench-runtime lint typecheck clean
+.PHONY: install demo test test-unit test-parity kafka kafka-jars up down bench bench-runtime lint typecheck clean
 
 install: $(STAMP)  ## create .venv with every dependency (idempotent)
 
@@ -21,8 +21,14 @@ kafka-jars: install  ## fetch the pinned Apache Kafka jars with Maven (cached in
 kafka: kafka-jars  ## run a single-node KRaft broker on 127.0.0.1 in the foreground
 	$(PY) -m spindrift.kafka.embedded run
 
-demo: kafka-jars  ## embedded Kafka + trainer + scorers running the seed's tutorial end to end
+demo: up  ## `make up`, then the seed's tutorial over HTTP: train with a progress bar, score over /v1, /v2 and Kafka
 	$(PY) -m spindrift.demo
+
+up: kafka-jars  ## Kafka, a trainer, two scorers and the gateway in the background; returns once ready
+	$(PY) -m spindrift.cli up
+
+down:  ## stop what `make up` started (does nothing when nothing runs)
+	@if [ -x $(PY) ]; then $(PY) -m spindrift.cli down; else echo "nothing is running (no $(VENV))"; fi
 
 test: kafka-jars  ## every test: unit, Spark parity, Kafka integration
 	$(PY) -m pytest

@@ -31,6 +31,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -67,6 +68,9 @@ log = logging.getLogger(__name__)
 _REPLY_POLL_S = 0.05
 # Most replies taken from the local queue per poll (they are already fetched; this only bounds one pass).
 _REPLY_BATCH = 500
+
+# How many timed-out request ids are remembered to count their replies as late, not duplicate.
+_TIMED_OUT_MEMORY = 10_000
 
 WireFormat = Literal["avro", "json"]
 
@@ -147,6 +151,10 @@ class SpindriftClient:
         self._client_tag = uuid.uuid4().hex
         self.duplicate_replies = 0
         """Replies that arrived for a request already answered (at-least-once re-deliveries)."""
+        self.late_replies = 0
+        """Replies that arrived after their request had timed out (the caller already got ReplyTimeout)."""
+        # Ids of recently timed-out requests, oldest first, so a late reply is told from a duplicate.
+        self._timed_out: OrderedDict[str, None] = OrderedDict()
 
         self._producer: Producer = make_fast_producer(self.settings, client_id=f"{self.settings.client_id}-client")
         try:
@@ -346,8 +354,12 @@ class SpindriftClient:
         correlation = kh.get_header_str(headers, kh.CORRELATION_ID) or reply.get("request_id")
         with self._lock:
             pending = self._pending.pop(correlation, None) if correlation else None
+            late = pending is None and correlation is not None and self._timed_out.pop(correlation, 0) is None
         if pending is None:
-            self.duplicate_replies += 1  # a re-delivered reply, or one for a request that timed out
+            if late:
+                self.late_replies += 1
+            else:
+                self.duplicate_replies += 1  # a re-delivered reply (or a second copy of a late one)
             return
         outcome = reply.get("outcome") or {}
         if "code" in outcome:
@@ -379,6 +391,9 @@ class SpindriftClient:
             late = [p for p in self._pending.values() if p.deadline <= now]
             for p in late:
                 del self._pending[p.request_id]
+                self._timed_out[p.request_id] = None
+            while len(self._timed_out) > _TIMED_OUT_MEMORY:
+                self._timed_out.popitem(last=False)
         for p in late:
             _settle(
                 p.future,

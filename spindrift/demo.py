@@ -1,26 +1,34 @@
-"""``make demo``: the seed's story end to end — train in Spark, certify, publish, serve without Spark.
+"""``make demo``: the seed's story over HTTP — train in Spark, certify, publish, serve without Spark.
 
-1. Start Kafka (an embedded single-node broker, or the cluster ``KAFKA_BOOTSTRAP_SERVERS`` names),
-   a trainer and two scorers as separate processes, and wait for their health checks.
-2. Submit Spark's ML pipeline tutorial (Tokenizer → HashingTF → LogisticRegression) as a
-   training job and print its events as they arrive.
-3. Once the model is published and certified servable, score the tutorial's test documents
-   over Kafka with the client SDK and print predictions, model version and latency.
-4. Stop everything, also on Ctrl-C or an error.
+1. ``spindrift up`` (idempotent): embedded Kafka, a trainer, two scorers and the gateway in
+   the background, returning once ``/v2/health/ready`` answers 200.
+2. Submit Spark's ML pipeline tutorial (Tokenizer → HashingTF → LogisticRegression) with
+   ``POST /v1/jobs`` and follow it with a progress bar fed by its server-sent events.
+3. Once published and certified servable, score the tutorial's test documents three ways —
+   ``POST /v1/models/tutorial/predict``, the Open Inference Protocol's ``/v2/.../infer``, and
+   Kafka with the SDK — and print one table: predictions, model version, latency of each path.
+4. Leave the system up, with a curl line to call it and ``make down`` to stop it.
+
+Exit code 0 only when every step worked and the three paths agree.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
+import os
+import statistics
 import sys
 import time
-import uuid
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from spindrift.jobs import JobEvent, follow_job, submit_training
-from spindrift.topology import Topology, TopologyError
+from rich.console import Console
+from rich.table import Table
+
+from spindrift import local
+from spindrift.cli.api import Gateway, GatewayError
+from spindrift.cli.progress import JobTimeout, follow_job
 
 TRAINING_ROWS = [
     {"id": 0, "text": "a b c d e spark", "label": 1.0},
@@ -29,6 +37,7 @@ TRAINING_ROWS = [
     {"id": 3, "text": "hadoop mapreduce", "label": 0.0},
 ]
 TEST_DOCUMENTS = ["spark i j k", "l m n", "spark hadoop spark", "apache hadoop"]
+REPEATS = 20  # requests per document and path; the table shows the median latency
 
 
 def tutorial_spec(model: str) -> dict[str, Any]:
@@ -45,106 +54,186 @@ def tutorial_spec(model: str) -> dict[str, Any]:
     }
 
 
-class Story:
-    """Prints the demo's steps with the time since it began."""
-
-    def __init__(self) -> None:
-        self.started = time.monotonic()
-
-    def say(self, text: str) -> None:
-        """One line of the story."""
-        print(f"[{time.monotonic() - self.started:6.1f}s] {text}", flush=True)
-
-    def event(self, event: JobEvent) -> None:
-        """One job event, as it arrives."""
-        pct = f"{event.progress * 100:3.0f}%" if event.progress is not None else "    "
-        self.say(f"  {pct} {event.type:<10} {event.message}")
+class DemoFailed(RuntimeError):
+    """A step of the demo failed; the message says which and why."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the demo; returns the exit code (0 when every document was scored)."""
+    """Run the demo; returns the exit code (0 when every path scored every document alike)."""
     parser = argparse.ArgumentParser(prog="python -m spindrift.demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="tutorial", help="model name to publish (default: tutorial)")
-    parser.add_argument("--scorers", type=int, default=2, help="scorer processes to start (default: 2)")
-    parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed for start-up and training")
+    parser.add_argument("--run-dir", type=Path, default=None, help="run directory (default: .spindrift/run)")
+    parser.add_argument(
+        "--gateway-port", type=int, default=int(os.environ.get("SPINDRIFT_GATEWAY_PORT", local.DEFAULT_GATEWAY_PORT))
+    )
+    parser.add_argument(
+        "--kafka-port", type=int, default=int(os.environ.get("SPINDRIFT_KAFKA_PORT", local.DEFAULT_KAFKA_PORT))
+    )
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed for start-up and for training")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.ERROR)
-    logging.getLogger("kafka").setLevel(logging.CRITICAL)  # connection retries while the broker starts are expected
-    story = Story()
+    console = Console()
+    started = time.monotonic()
     try:
-        with Topology() as topology:
-            return _run(topology, story, args.model, args.scorers, args.timeout)
+        state = _up(console, args)
+        _story(console, state, args.model, args.timeout)
+    except DemoFailed as exc:
+        console.print(f"[bold red]demo failed:[/] {exc}", highlight=False)
+        console.print(
+            "the local topology is left as it is; inspect it with `spindrift status`, stop it with `make down`"
+        )
+        return 1
     except KeyboardInterrupt:
-        story.say("interrupted: every process has been stopped")
+        console.print("interrupted; the local topology keeps running (stop it with `make down`)")
         return 130
-    except (TopologyError, TimeoutError) as exc:
-        story.say(f"demo failed: {exc}")
-        return 1
-    finally:
-        story.say("stopped the trainer, the scorers and the broker")
-
-
-def _run(topology: Topology, story: Story, model: str, scorers: int, timeout: float) -> int:
-    kafka = topology.kafka
-    assert kafka is not None  # the context manager started it
-    where = "embedded broker" if topology.broker_log else "configured cluster"
-    story.say(f"Kafka ready at {kafka.bootstrap_servers} ({where})")
-    topology.start_trainer()
-    for _ in range(scorers):
-        topology.start_scorer()
-    story.say(f"started a trainer and {scorers} scorers; waiting for their health checks (Spark takes a few seconds)")
-    topology.wait_ready(timeout)
-    for service in topology.services:
-        story.say(f"  {service.name:<10} ready  pid {service.pid}  {service.health_url}/metrics")
-
-    story.say(f"submitting Spark's ML pipeline tutorial as a training job for model '{model}'")
-    job_id = submit_training(kafka, tutorial_spec(model), job_id=f"demo-{uuid.uuid4().hex[:8]}")
-    story.say(f"job {job_id}:")
-    final = follow_job(kafka, job_id, on_event=story.event, timeout=timeout)
-    details = final.details or {}
-    if final.type != "PUBLISHED" or not details.get("servable"):
-        story.say(f"the model was not published as servable: {final.message}")
-        return 1
-    version = details["version"]
-    story.say(f"{model} version {version} is published and certified; scoring the test documents over Kafka")
-    rows = _score(kafka, model, version)
-    _print_table(rows)
-    story.say(f"logs of every process: {topology.work_dir / 'logs'}")
+    console.print(f"demo done in {time.monotonic() - started:.0f}s", highlight=False)
     return 0
 
 
-def _score(kafka: Any, model: str, version: int) -> list[dict[str, Any]]:
-    """Score each document as its own request (a scorer still loading the new version waits for it)."""
-    from spindrift.client import SpindriftClient
+def _up(console: Console, args: argparse.Namespace) -> dict[str, Any]:
+    options = local.UpOptions(
+        run_dir=args.run_dir or local.default_run_dir(),
+        gateway_port=args.gateway_port,
+        kafka_port=args.kafka_port,
+        timeout_s=args.timeout,
+    )
+    console.rule("1. the local topology")
+    try:
+        with console.status("starting Kafka, a trainer, two scorers and the gateway…") as spinner:
+            result = local.up(options, on_wait=lambda phase: spinner.update(f"{phase}…"))
+    except local.LocalError as exc:
+        raise DemoFailed(str(exc)) from None
+    state = result.state
+    console.print("already up" if result.already_running else "up", highlight=False)
+    console.print(
+        f"  gateway {state['gateway_url']}   kafka {state['kafka']}   logs {state['log_dir']}", highlight=False
+    )
+    return state
 
-    results = []
-    with SpindriftClient(kafka) as client:
-        for text in TEST_DOCUMENTS:
-            reply = client.predict(model, [{"text": text}], version=version, timeout=30)
-            row = reply.rows[0]
-            results.append(
-                {
-                    "text": text,
-                    "prediction": row["prediction"],
-                    "probability": row["probability"][1],
-                    "version": reply.version,
-                    "scorer": reply.scorer,
-                    "latency_ms": reply.latency_ms,
-                }
-            )
+
+def _story(console: Console, state: dict[str, Any], model: str, timeout: float) -> None:
+    url = str(state["gateway_url"])
+    with Gateway(url) as gw:
+        console.rule("2. train Spark's ML pipeline tutorial over HTTP")
+        try:
+            accepted = gw.submit_job(tutorial_spec(model))
+            console.print(f"POST {url}/v1/jobs → job {accepted['job_id']} {accepted['state']}", highlight=False)
+            job = follow_job(gw, str(accepted["job_id"]), timeout, console)
+        except (GatewayError, JobTimeout) as exc:
+            raise DemoFailed(f"training over HTTP: {exc}") from None
+        published = job.get("model") or {}
+        if job.get("state") != "succeeded" or not job.get("servable") or published.get("version") is None:
+            raise DemoFailed(f"job {job.get('job_id')} {job.get('state')}: {job.get('error') or job.get('reason')}")
+        version = str(published["version"])
+        console.print(f"{model} version {version} is published and certified servable", highlight=False)
+
+        console.rule("3. score the test documents: /v1, /v2 and Kafka")
+        try:
+            v1 = _score_v1(gw, model, version)
+            v2 = _score_v2(gw, model, version)
+        except GatewayError as exc:
+            raise DemoFailed(f"scoring over HTTP: {exc}") from None
+    kafka = _score_kafka(str(state["kafka"]), model, version)
+    _print_table(console, model, version, v1, v2, kafka)
+    disagree = [d for d in TEST_DOCUMENTS if not v1[d][0] == v2[d][0] == kafka[d][0]]
+    if disagree:
+        raise DemoFailed(f"the three paths disagree on {disagree}")
+
+    console.rule("4. it keeps running")
+    body = '{"rows": [{"text": "spark i j k"}]}'
+    console.print("call it:", highlight=False)
+    console.print(
+        f"  curl -s -X POST {url}/v1/models/{model}/predict -H 'content-type: application/json' -d '{body}'",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(f"  spindrift --gateway {url} predict {model} --rows '{body[9:-1]}'", highlight=False, soft_wrap=True)
+    console.print(f"  API docs: {url}/docs", highlight=False)
+    console.print(f"stop it: {local.stop_hint(state.get('run_dir'))}", highlight=False)
+
+
+Result = dict[str, tuple[float, float, float]]
+"""Per document: (prediction, P(label=1), median latency in ms)."""
+
+
+def _timed(call: Any) -> tuple[Any, float]:
+    started = time.perf_counter()
+    answer = call()
+    return answer, (time.perf_counter() - started) * 1000.0
+
+
+def _score_v1(gw: Gateway, model: str, version: str) -> Result:
+    results: Result = {}
+    for text in TEST_DOCUMENTS:
+        latencies = []
+        for _ in range(REPEATS):
+            answer, ms = _timed(lambda t=text: gw.predict(model, [{"text": t}], version=version))
+            latencies.append(ms)
+        row = answer["predictions"][0]
+        results[text] = (float(row["prediction"]), float(row["probability"][1]), statistics.median(latencies))
     return results
 
 
-def _print_table(rows: list[dict[str, Any]]) -> None:
-    print()
-    print("| document | prediction | P(label=1) | version | scorer | round trip (ms) |")
-    print("|---|---|---|---|---|---|")
-    for r in rows:
-        print(
-            f"| {r['text']!r} | {r['prediction']:.1f} | {r['probability']:.6f} | {r['version']} | {r['scorer']} "
-            f"| {r['latency_ms']:.1f} |"
+def _score_v2(gw: Gateway, model: str, version: str) -> Result:
+    results: Result = {}
+    for text in TEST_DOCUMENTS:
+        latencies = []
+        inputs = [{"name": "text", "shape": [1], "datatype": "BYTES", "data": [text]}]
+        for _ in range(REPEATS):
+            answer, ms = _timed(lambda i=inputs: gw.infer(model, i, version=version))
+            latencies.append(ms)
+        tensors = {t["name"]: t for t in answer["outputs"]}
+        probability = tensors["probability"]["data"]
+        flat = probability[0] if probability and isinstance(probability[0], list) else probability
+        results[text] = (float(tensors["prediction"]["data"][0]), float(flat[1]), statistics.median(latencies))
+    return results
+
+
+def _score_kafka(bootstrap: str, model: str, version: str) -> Result:
+    from spindrift.client import SpindriftClient, SpindriftClientError
+    from spindrift.kafka.settings import KafkaSettings
+
+    results: Result = {}
+    try:
+        with SpindriftClient(KafkaSettings(bootstrap_servers=bootstrap)) as client:
+            for text in TEST_DOCUMENTS:
+                latencies = []
+                for _ in range(REPEATS):
+                    reply, ms = _timed(lambda t=text: client.predict(model, [{"text": t}], version=version, timeout=30))
+                    latencies.append(ms)
+                row = reply.rows[0]
+                results[text] = (float(row["prediction"]), float(row["probability"][1]), statistics.median(latencies))
+    except (SpindriftClientError, TimeoutError) as exc:
+        raise DemoFailed(f"scoring over Kafka: {exc}") from None
+    return results
+
+
+def _print_table(console: Console, model: str, version: str, v1: Result, v2: Result, kafka: Result) -> None:
+    table = Table(
+        title=f"{model} version {version}: predictions, and median round trip of {REPEATS} requests per path",
+        caption="the same model version answers every path; Spark is not on the request path",
+    )
+    for column, justify in (
+        ("document", "left"),
+        ("prediction", "right"),
+        ("P(label=1)", "right"),
+        ("version", "right"),
+        ("/v1 predict ms", "right"),
+        ("/v2 infer ms", "right"),
+        ("Kafka SDK ms", "right"),
+    ):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for text in TEST_DOCUMENTS:
+        prediction, p1, _ = v1[text]
+        table.add_row(
+            repr(text),
+            f"{prediction:.1f}",
+            f"{p1:.6f}",
+            version,
+            f"{v1[text][2]:.1f}",
+            f"{v2[text][2]:.1f}",
+            f"{kafka[text][2]:.1f}",
         )
-    print()
+    console.print(table)
 
 
 if __name__ == "__main__":

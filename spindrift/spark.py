@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Mapping
@@ -42,3 +43,36 @@ def start_session(
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(log_level)
     return spark
+
+
+def session_alive(spark: Any) -> bool:
+    """Whether the session's JVM still answers and its SparkContext is not stopped (False after an OOM death)."""
+    try:
+        return not spark.sparkContext._jsc.sc().isStopped()
+    except Exception:  # py4j raises connection errors once the JVM is gone
+        return False
+
+
+def forget_dead_session() -> None:
+    """Drop pyspark's references to a SparkContext whose JVM died, so the next start launches a new JVM.
+
+    ``SparkSession.stop()`` cannot do it: it calls into the dead JVM. pyspark keeps the gateway, the
+    active context and the active session in class attributes; a new builder would reuse them all.
+    """
+    from pyspark.core.context import SparkContext
+    from pyspark.sql import SparkSession
+
+    gateway = SparkContext._gateway
+    with SparkContext._lock:
+        SparkContext._gateway = None
+        SparkContext._jvm = None
+        SparkContext._active_spark_context = None
+    SparkSession._instantiatedSession = None
+    SparkSession._activeSession = None
+    if gateway is not None:
+        with contextlib.suppress(Exception):  # already gone
+            gateway.shutdown()  # closes the Python side; also ends a JVM that is only unresponsive
+        proc = getattr(gateway, "proc", None)
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)

@@ -6,9 +6,12 @@ single-object encoding. A reader finds the writer's schema by fingerprint among 
 schemas and every frozen version in ``schemas/history``, and resolves it to its own current
 schema, so no schema registry is needed.
 
-A message whose ``content-type`` header is ``application/json`` is plain JSON (handy with
-kcat); ``decode`` then needs ``expected`` to know its schema, checks it against that schema
-and fills defaults, returning exactly what the binary path would.
+A message whose ``content-type`` header is ``application/json``, or whose body starts with
+``{`` (Spring's ``JsonSerializer`` sends no header), is plain JSON (handy with kcat);
+``decode`` then needs ``expected`` to know its schema, checks it against that schema and
+fills defaults, returning exactly what the binary path would. JSON written here is strict:
+NaN and ±Infinity, which JSON cannot carry, are written as the strings ``"NaN"``,
+``"Infinity"`` and ``"-Infinity"``.
 
 Python-facing form of row values (``ScoreRequest.rows``, ``ScoreReply.outcome.rows``): None,
 bool, int, float, str, list[float] (dense vector), list[str] (tokens) and
@@ -18,14 +21,20 @@ bool, int, float, str, list[float] (dense vector), list[str] (tokens) and
 of sparkml_runtime). A ``ScoreReply`` outcome is ``{"rows": [...]}`` or ``{"code", "message"}``.
 
 Anything undecodable raises ``WireError`` (a ``ValueError``), whose message says what is wrong;
-services send such records to the DLQ.
+services send such records to the DLQ. Decoding is bounded: a message larger than
+``MAX_MESSAGE_BYTES`` or JSON nested deeper than the interpreter's recursion limit is refused
+with a ``WireError`` naming the limit, never a ``RecursionError`` or ``MemoryError``. (The
+schemas themselves are not recursive, so Avro bodies cannot nest deeply; a length or count
+prefix larger than the bytes left fails as a truncated body.)
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
 import struct
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -38,13 +47,16 @@ import schemas
 
 __all__ = [
     "MAGIC",
+    "MAX_MESSAGE_BYTES",
     "Catalog",
     "WireError",
     "decode",
     "default_catalog",
+    "dumps_json",
     "encode",
     "encode_json",
     "fingerprint",
+    "loads_json",
 ]
 
 MAGIC = b"\xc3\x01"
@@ -54,11 +66,56 @@ _SPARSE_VECTOR = "io.spindrift.SparseVector"
 _SCORE_RESULT = "io.spindrift.ScoreResult"
 _SCORE_ERROR = "io.spindrift.ScoreError"
 
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+"""Largest message ``decode`` reads (well above Kafka's default 1 MB limit, so only hostile input hits it)."""
+
 Headers = Sequence[tuple[str, bytes | None]]
 
 
 class WireError(ValueError):
     """Bytes that are not a valid Spindrift message, or a record that does not fit its schema."""
+
+
+def loads_json(payload: bytes, what: str = "JSON") -> Any:
+    """Parse UTF-8 JSON; any failure, including nesting too deep for the parser, is a ``WireError``."""
+    try:
+        return json.loads(payload.decode("utf-8"))
+    except RecursionError:
+        # json's C scanner recurses once per level: 100,000 '[' would otherwise kill the process.
+        raise WireError(
+            f"invalid {what}: nested deeper than the parser's limit of about {sys.getrecursionlimit()} levels "
+            "(a Spindrift message needs fewer than 10)"
+        ) from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise WireError(f"invalid {what}: {exc}") from exc
+
+
+def dumps_json(value: Any) -> bytes:
+    """Strict UTF-8 JSON: NaN and ±Infinity (which JSON lacks) become the strings "NaN", "Infinity", "-Infinity".
+
+    Python's json writes them as bare tokens that strict parsers (browsers, Jackson by default) reject.
+    """
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except ValueError:  # rare: only a value holding a non-finite float pays for the rewrite
+        return json.dumps(_finite(value), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+_NON_FINITE_STRINGS: dict[Any, float] = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def _is_number(item: Any) -> bool:
+    return isinstance(item, (int, float)) and not isinstance(item, bool)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 # -- row values: Python-facing form <-> Avro form -------------------------------------------------
@@ -84,6 +141,9 @@ def _value_to_avro(value: Any, column: str) -> Any:
             return (_STRING_ARRAY, {"items": list(value)})
         if all(isinstance(item, (int, float)) and not isinstance(item, bool) for item in value):
             return [float(item) for item in value]
+        if all(_is_number(item) or (isinstance(item, str) and item in _NON_FINITE_STRINGS) for item in value):
+            # A vector as strict JSON carries NaN/±Infinity as strings (see dumps_json).
+            return [_NON_FINITE_STRINGS[item] if isinstance(item, str) else float(item) for item in value]
         raise WireError(f"column {column!r}: a list must hold only numbers or only strings")
     raise WireError(f"column {column!r}: unsupported value type {type(value).__name__}")
 
@@ -219,7 +279,7 @@ class Catalog:
         short = self._name(name)
         normalised = self._read_body(short, self._readers[short], self._avro_body(short, record))
         try:
-            return json.dumps(normalised, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+            return dumps_json(normalised)
         except TypeError as exc:  # bytes fields have no plain-JSON form
             raise WireError(f"{short} cannot be sent as JSON ({exc}); use encode()") from exc
 
@@ -234,8 +294,14 @@ class Catalog:
         wanted = [self._name(n) for n in wanted]
         if data is None:
             raise WireError("empty message (null value); expected an Avro single-object or JSON payload")
+        if len(data) > MAX_MESSAGE_BYTES:
+            raise WireError(
+                f"message of {len(data)} bytes is larger than the {MAX_MESSAGE_BYTES}-byte limit "
+                "(spindrift.wire.MAX_MESSAGE_BYTES); send fewer rows per message"
+            )
         payload = bytes(data)
-        if _is_json(headers):
+        # Spring's JsonSerializer sends no content-type header; an Avro message never starts with '{'.
+        if _is_json(headers) or (wanted and payload[:1] == b"{"):
             return self._decode_json(payload, wanted)
         if len(payload) < _HEADER_LEN or payload[:2] != MAGIC:
             hint = ""
@@ -279,10 +345,7 @@ class Catalog:
     def _decode_json(self, payload: bytes, wanted: list[str]) -> tuple[str, dict[str, Any]]:
         if not wanted:
             raise WireError("a JSON message needs an expected schema name to be decoded")
-        try:
-            record = json.loads(payload.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise WireError(f"invalid JSON: {exc}") from exc
+        record = loads_json(payload)
         if not isinstance(record, dict):
             raise WireError(f"a JSON message must be an object, got {type(record).__name__}")
         errors = []

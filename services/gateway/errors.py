@@ -6,7 +6,7 @@ Exception tree (all in this module)::
     ├── NotFound              404  unknown model, version, alias or job
     ├── Conflict              409  the job already ended; the model version is not servable
     ├── InvalidInput          422  a bad spec, a missing column, a bad value (naming row and column)
-    ├── PayloadTooLarge       413  body over max_body_bytes, more rows than max_rows
+    ├── PayloadTooLarge       413  body over max_body_bytes, more rows than max_rows, a reply over the scorer's limit
     ├── Unauthorized          401  no or unknown API key
     ├── Forbidden             403  the key lacks the route's scope
     ├── ScorerFailed          502  the scorer answered with an internal error

@@ -13,7 +13,16 @@ from typing import Any, Literal
 from spindrift import wire
 from spindrift.client import ClientClosed, Prediction, ReplyTimeout, ScoringError, SpindriftClient, SpindriftClientError
 
-from .errors import Conflict, GatewayError, InvalidInput, KafkaUnavailable, NotFound, ReplyTimedOut, ScorerFailed
+from .errors import (
+    Conflict,
+    GatewayError,
+    InvalidInput,
+    KafkaUnavailable,
+    NotFound,
+    PayloadTooLarge,
+    ReplyTimedOut,
+    ScorerFailed,
+)
 from .metrics import REPLY_TIMEOUTS
 
 __all__ = ["OutputSelection", "score", "wire_outputs"]
@@ -26,6 +35,8 @@ _STATUS_OF_CODE: dict[str, type[GatewayError]] = {
     "UNKNOWN_VERSION": NotFound,
     "MODEL_NOT_SERVABLE": Conflict,
     "TIMEOUT": ReplyTimedOut,
+    # The scored reply would not fit in one Kafka record: the caller sends fewer rows or asks for fewer outputs.
+    "REPLY_TOO_LARGE": PayloadTooLarge,
 }
 
 

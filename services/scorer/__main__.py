@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from spindrift.kafka.group import TopicNotFound
+from spindrift.kafka.readiness import ClusterUnavailable, wait_for_cluster
 from spindrift.kafka.settings import KafkaSettings
 from spindrift.kafka.topics import TopicSpec
 
@@ -105,16 +106,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(exc))
 
     stop = threading.Event()
+    serving = threading.Event()
 
     def request_stop(signum: int, _frame: Any) -> None:
         log.info(
             "%s received: finishing the current batch, committing and leaving the group", signal.Signals(signum).name
         )
         stop.set()
+        if not serving.is_set():
+            raise KeyboardInterrupt  # still starting (a broker call may block for long): leave at once
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
 
+    log.info("waiting up to %.0f s for Kafka at %s", kafka.connect_timeout_s, kafka.bootstrap_servers)
+    try:
+        wait_for_cluster(kafka, kafka.connect_timeout_s, still_starting=lambda: not stop.is_set())
+    except KeyboardInterrupt:
+        return 0
+    except ClusterUnavailable as exc:
+        if stop.is_set():
+            return 0
+        log.error("%s", exc)
+        return 1
     service = ScorerService(kafka, settings)
     try:
         extra = [TopicSpec(stream_spec.in_topic), TopicSpec(stream_spec.out_topic)] if stream_spec else []
@@ -130,14 +144,27 @@ def main(argv: Sequence[str] | None = None) -> int:
                     kafka.bootstrap_servers,
                 )
                 return 1
+        serving.set()  # from here on SIGTERM finishes the batch in hand instead of interrupting
         if stream_spec is None:
             service.run_request_reply(stop)
         else:
             if not _wait_for_model(service, stream_spec, stop):
                 return 0
             service.run_stream(stream_spec, stop)
+    except KeyboardInterrupt:
+        log.info("stopped while starting")
+        return 0
     except TopicNotFound as exc:
         log.error("%s", exc)
+        return 1
+    except Exception as exc:  # e.g. the broker went away for good: one clear line, a non-zero exit
+        log.error(
+            "scorer stopped by %s: %s (Kafka at %s, KAFKA_BOOTSTRAP_SERVERS)",
+            type(exc).__name__,
+            exc,
+            kafka.bootstrap_servers,
+        )
+        log.debug("traceback", exc_info=True)
         return 1
     finally:
         service.close()

@@ -34,6 +34,7 @@ class ErrorCode(StrEnum):
     MODEL_NOT_SERVABLE = "MODEL_NOT_SERVABLE"
     INTERNAL = "INTERNAL"
     TIMEOUT = "TIMEOUT"
+    REPLY_TOO_LARGE = "REPLY_TOO_LARGE"
 
 
 @dataclass(frozen=True)
@@ -95,10 +96,13 @@ def _describe_row_error(err: Exception, first_row: int) -> str:
 class DataPlane:
     """Scores batches of :class:`ScoreCall` against the models of a :class:`ModelStore`."""
 
-    def __init__(self, store: ModelStore, scorer_id: str, *, loading_wait_s: float = 5.0) -> None:
+    def __init__(
+        self, store: ModelStore, scorer_id: str, *, loading_wait_s: float = 5.0, max_rows: int | None = None
+    ) -> None:
         self.store = store
         self.scorer_id = scorer_id
         self.loading_wait_s = loading_wait_s
+        self.max_rows = max_rows
 
     def score(self, calls: Sequence[ScoreCall]) -> list[ScoreOutcome]:
         """Answer every call, in order; never raises for a bad request, only returns an error outcome."""
@@ -107,7 +111,7 @@ class DataPlane:
         groups: dict[tuple[str, int], list[int]] = {}
         resolved: dict[tuple[str, int], LoadedVersion] = {}
         for i, call in enumerate(calls):
-            problem = _check_call(call)
+            problem = _check_call(call, self.max_rows)
             if problem is not None:
                 outcomes[i] = self._error(call, None, ErrorCode.INVALID_INPUT, problem)
                 continue
@@ -207,7 +211,7 @@ class DataPlane:
         )
 
 
-def _check_call(call: ScoreCall) -> str | None:
+def _check_call(call: ScoreCall, max_rows: int | None = None) -> str | None:
     """A message naming what is wrong with the request's shape, or None when it can be scored."""
     if not call.model:
         return "the request names no model; set 'model' to a published model name"
@@ -215,6 +219,11 @@ def _check_call(call: ScoreCall) -> str | None:
         return f"'rows' must be a list of objects, got {type(call.rows).__name__}"
     if not call.rows:
         return "'rows' is empty; send at least one row to score"
+    if max_rows is not None and len(call.rows) > max_rows:
+        return (
+            f"the request has {len(call.rows)} rows, more than this scorer's limit of {max_rows} "
+            "(SCORER_MAX_REQUEST_ROWS); split it into smaller requests"
+        )
     for i, row in enumerate(call.rows):
         if not isinstance(row, Mapping):
             return f"row {i} must be an object mapping column names to values, got {type(row).__name__}"

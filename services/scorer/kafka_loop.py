@@ -16,7 +16,10 @@ reports, rebalances) runs on the loop's own thread, inside ``producer.poll`` and
 ``consumer.poll``, so the loop's state needs no lock.
 
 An output whose topic does not exist (auto-creation is off) is dead-lettered instead, so one
-request naming a bad reply topic never blocks its partition. librdkafka says so in one of two
+request naming a bad reply topic never blocks its partition. Likewise an output the broker
+refuses for what it is (``MSG_SIZE_TOO_LARGE``, invalid record) is never retried: its
+``if_rejected`` answer (a ``REPLY_TOO_LARGE`` error reply) is sent instead, or its input is
+dead-lettered, and the batch-mates' replies stand (no rewind, no second answers). librdkafka says so in one of two
 ways: ``produce()`` raises ``_UNKNOWN_TOPIC`` once the topic is known to be missing, or the
 delivery report carries ``UNKNOWN_TOPIC_OR_PART`` when the topic was first looked up and not
 found within ``topic.metadata.propagation.max.ms``; both are handled.
@@ -29,7 +32,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -58,6 +61,11 @@ _BACKOFF_S = 0.5
 
 # Delivery errors and produce() refusals that mean "this topic does not exist".
 _MISSING_TOPIC_CODES = frozenset({KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC})
+# Refusals of one record for what it is (librdkafka reports the local message.max.bytes check and the
+# broker's own limit with the same code): sending it again can never succeed, so it is answered instead.
+_REJECTED_RECORD_CODES = frozenset(
+    {KafkaError.MSG_SIZE_TOO_LARGE, KafkaError.RECORD_LIST_TOO_LARGE, KafkaError.INVALID_RECORD}
+)
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,22 @@ class Outgoing:
     headers: RecordHeaders = ()
     source: Record | None = None
     """The consumed record this answers; it is dead-lettered if ``topic`` turns out not to exist."""
+    partition: int | None = None
+    """The partition to write to (Spring's ``kafka_replyPartition``); None lets the key decide."""
+    if_rejected: Callable[[KafkaError], Outgoing] | None = None
+    """What to send instead when the broker refuses this record itself (e.g. too large); else ``source`` is
+    dead-lettered. Never rewound and retried: that would fail again and answer the batch-mates twice."""
+
+
+class RejectedRecord(ValueError):
+    """An output the broker refused for what it is (too large, invalid): its input is dead-lettered."""
+
+
+@dataclass(frozen=True)
+class _Poisoned:
+    """The item of a record whose ``decode`` raised: it goes to the DLQ with that exception."""
+
+    error: BaseException
 
 
 class MissingTopic(LookupError):
@@ -155,11 +179,11 @@ class ConsumeProduceLoop(Generic[Item]):
         self._handled: dict[Partition, int] = {}  # next offset to commit, per partition
         self._owned: set[Partition] = set()
         self._assigned: list[str] = []
-        # Outputs whose topic turned out not to exist, to dead-letter once the delivery reports are served.
+        # Outputs the broker refused (missing topic, too large), to replace once the delivery reports are served.
         self._redirects: list[tuple[_InFlight, Outgoing, KafkaError]] = []
-        self._batcher: MicroBatcher[tuple[Record, Item]] = MicroBatcher(
+        self._batcher: MicroBatcher[tuple[Record, Item | _Poisoned]] = MicroBatcher(
             self._fetch,
-            lambda pair: max(1, handler.rows_of(pair[1])),
+            self._cost,
             enabled=batching,
             max_rows=max_batch_rows,
             max_wait_ms=max_wait_ms,
@@ -204,7 +228,11 @@ class ConsumeProduceLoop(Generic[Item]):
                 log.warning("%d produced records were still unacknowledged at shutdown and were dropped", remaining)
 
     # --- consuming ----------------------------------------------------------------------
-    def _fetch(self, timeout_ms: float, max_records: int) -> list[tuple[Record, Item]]:
+    def _cost(self, pair: tuple[Record, Item | _Poisoned]) -> int:
+        item = pair[1]
+        return 1 if isinstance(item, _Poisoned) else max(1, self.handler.rows_of(item))
+
+    def _fetch(self, timeout_ms: float, max_records: int) -> list[tuple[Record, Item | _Poisoned]]:
         # poll() returns as soon as one message is there; consume(n, timeout) would wait for all n or the
         # timeout, holding a lone request for the whole idle wait. What is already queued is drained after.
         first = self.consumer.poll(max(0.0, timeout_ms) / 1000.0)
@@ -213,12 +241,18 @@ class ConsumeProduceLoop(Generic[Item]):
         messages = [first]
         if max_records > 1:
             messages += self.consumer.consume(max_records - 1, 0)
-        out: list[tuple[Record, Item]] = []
+        out: list[tuple[Record, Item | _Poisoned]] = []
         for message in messages:
             if not self._usable(message):
                 continue
             record = from_confluent(message)
-            out.append((record, self.handler.decode(record)))
+            try:
+                out.append((record, self.handler.decode(record)))
+            except Exception as exc:  # one poison record must never stop the loop (e.g. RecursionError)
+                log.exception(
+                    "decoding %s-%d@%d failed; dead-lettering it", record.topic, record.partition, record.offset
+                )
+                out.append((record, _Poisoned(exc)))
         return out
 
     @staticmethod
@@ -249,10 +283,10 @@ class ConsumeProduceLoop(Generic[Item]):
         log.info("partitions revoked %s", sorted(f"{t}-{p}" for t, p in revoked))
 
     # --- producing ----------------------------------------------------------------------
-    def _process(self, batch: list[tuple[Record, Item]]) -> None:
+    def _process(self, batch: list[tuple[Record, Item | _Poisoned]]) -> None:
         self.batches += 1
         metrics.BATCH_REQUESTS.observe(len(batch))
-        outgoing = self.handler.handle([item for _record, item in batch])
+        outgoing = self._handle(batch)
         entry = _InFlight({}, {})
         for record, _item in batch:
             tp = (record.topic, record.partition)
@@ -261,6 +295,32 @@ class ConsumeProduceLoop(Generic[Item]):
         self._in_flight.append(entry)
         for out in outgoing:
             self._send(entry, out)
+
+    def _handle(self, batch: list[tuple[Record, Item | _Poisoned]]) -> list[Outgoing]:
+        """The batch's outputs; a record whose decode or handling raised is dead-lettered, alone."""
+        outgoing: list[Outgoing] = []
+        pairs: list[tuple[Record, Item]] = []
+        for record, item in batch:
+            if isinstance(item, _Poisoned):
+                outgoing.append(dead_letter(record, item.error, self.dlq_topic))
+            else:
+                pairs.append((record, item))
+        if not pairs:
+            return outgoing
+        try:
+            return outgoing + self.handler.handle([item for _record, item in pairs])
+        except Exception:
+            log.exception("handling a batch of %d records failed; handling them one by one", len(pairs))
+        # Rare path: find the culprit(s) so their batch-mates are still answered, once each.
+        for record, item in pairs:
+            try:
+                outgoing += self.handler.handle([item])
+            except Exception as exc:
+                log.exception(
+                    "handling %s-%d@%d failed; dead-lettering it", record.topic, record.partition, record.offset
+                )
+                outgoing.append(dead_letter(record, exc, self.dlq_topic))
+        return outgoing
 
     def _send(self, entry: _InFlight, out: Outgoing) -> None:
         """Produce ``out`` for ``entry``; a topic known to be missing dead-letters its source instead."""
@@ -272,6 +332,7 @@ class ConsumeProduceLoop(Generic[Item]):
                     key=out.key,
                     headers=list(out.headers),
                     on_delivery=functools.partial(self._delivered, entry, out),
+                    partition=-1 if out.partition is None else out.partition,  # -1: librdkafka's "any" (by key)
                 )
                 entry.pending += 1
                 return
@@ -280,7 +341,7 @@ class ConsumeProduceLoop(Generic[Item]):
             except KafkaException as exc:
                 error: KafkaError = exc.args[0]
                 if self._redirectable(out, error):
-                    self._send(entry, self._missing_topic_letter(out, error))
+                    self._send(entry, self._replacement(out, error))
                 else:
                     entry.failure = entry.failure or error
                 return
@@ -298,15 +359,30 @@ class ConsumeProduceLoop(Generic[Item]):
 
     def _redirectable(self, out: Outgoing, error: KafkaError) -> bool:
         # A missing DLQ, or output with no source record to dead-letter, is a real outage: fail and retry.
-        return error.code() in _MISSING_TOPIC_CODES and out.source is not None and out.topic != self.dlq_topic
+        if out.source is None or out.topic == self.dlq_topic:
+            return False
+        return error.code() in _MISSING_TOPIC_CODES or error.code() in _REJECTED_RECORD_CODES
 
-    def _missing_topic_letter(self, out: Outgoing, error: KafkaError) -> Outgoing:
+    def _replacement(self, out: Outgoing, error: KafkaError) -> Outgoing:
+        """What to send instead of ``out``, which the broker refused for good: an answer or a dead letter."""
         assert out.source is not None
-        log.warning("topic %s does not exist (%s); dead-lettering the record that asked for it", out.topic, error.str())
-        missing = MissingTopic(
-            f"topic {out.topic!r} does not exist (or has no leader): create it first ({error.str()})"
-        )
-        return dead_letter(out.source, missing, self.dlq_topic)
+        if error.code() in _MISSING_TOPIC_CODES:
+            log.warning(
+                "topic %s does not exist (%s); dead-lettering the record that asked for it", out.topic, error.str()
+            )
+            missing = MissingTopic(
+                f"topic {out.topic!r} does not exist (or has no leader): create it first ({error.str()})"
+            )
+            return dead_letter(out.source, missing, self.dlq_topic)
+        log.warning("the broker refused a %d-byte record for %s (%s)", len(out.value), out.topic, error.str())
+        if out.if_rejected is not None:
+            replacement = out.if_rejected(error)
+            # Its own refusal must end in the DLQ, not in another replacement.
+            return Outgoing(
+                replacement.topic, replacement.value, replacement.key, replacement.headers, out.source, out.partition
+            )
+        rejected = RejectedRecord(f"the {len(out.value)}-byte output for {out.topic!r} was refused: {error.str()}")
+        return dead_letter(out.source, rejected, self.dlq_topic)
 
     def _serve(self, timeout_s: float) -> None:
         """Serve delivery reports for up to ``timeout_s``, then send the dead letters they asked for."""
@@ -315,7 +391,7 @@ class ConsumeProduceLoop(Generic[Item]):
             redirects, self._redirects = self._redirects, []
             for entry, out, error in redirects:
                 if any(entry is live for live in self._in_flight):  # else it was rewound and is handled again
-                    self._send(entry, self._missing_topic_letter(out, error))
+                    self._send(entry, self._replacement(out, error))
 
     # --- committing ---------------------------------------------------------------------
     def _settle(self, *, block: bool) -> None:

@@ -10,11 +10,14 @@ the records behind it are answered as usual.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from confluent_kafka import KafkaError
 
 from spindrift import wire
 from spindrift.kafka import headers as kh
@@ -42,20 +45,36 @@ class Incoming:
     json: bool
     sent_at_ms: int | None = None
     error: BaseException | None = None
+    refusal: str | None = None
+    """Why the call is answered INVALID_INPUT without scoring it (e.g. the record is too large)."""
+    reply_partition: int | None = None
+    """Spring's ``kafka_replyPartition``: the partition of the reply topic the caller reads."""
 
 
 class RequestReplyHandler:
     """The :class:`~services.scorer.kafka_loop.RecordHandler` of the request/reply mode."""
 
-    def __init__(self, plane: DataPlane, dlq_topic: str) -> None:
+    def __init__(
+        self,
+        plane: DataPlane,
+        dlq_topic: str,
+        *,
+        max_request_bytes: int | None = None,
+        max_reply_bytes: int | None = None,
+    ) -> None:
         self.plane = plane
         self.dlq_topic = dlq_topic
+        self.max_request_bytes = max_request_bytes
+        self.max_reply_bytes = max_reply_bytes
 
     def decode(self, record: Record) -> Incoming:
         """Decode a ScoreRequest and find where to reply; never raises."""
         received_at = time.monotonic()
         headers = record.headers
-        is_json = (kh.get_header_str(headers, kh.CONTENT_TYPE) or "").startswith(kh.JSON_CONTENT_TYPE)
+        # Spring's JsonSerializer sends no content-type: a body starting with '{' is JSON (Avro starts with C3 01).
+        is_json = (kh.get_header_str(headers, kh.CONTENT_TYPE) or "").startswith(kh.JSON_CONTENT_TYPE) or (
+            record.value is not None and record.value[:1] == b"{"
+        )
         try:
             if record.value is None:
                 raise wire.WireError("the record has no value (a tombstone); send a ScoreRequest")
@@ -85,8 +104,21 @@ class RequestReplyHandler:
         )
         correlation = kh.get_header(headers, kh.CORRELATION_ID) or request_id.encode()
         sent_at = body.get("sent_at_ms")
+        refusal = None
+        if self.max_request_bytes is not None and len(record.value) > self.max_request_bytes:
+            refusal = (
+                f"the request is {len(record.value)} bytes, more than this scorer's limit of "
+                f"{self.max_request_bytes} (SCORER_MAX_REQUEST_BYTES); split it into smaller requests"
+            )
         return Incoming(
-            record, call, str(reply_topic), correlation, is_json, sent_at if isinstance(sent_at, int) else None
+            record,
+            call,
+            str(reply_topic),
+            correlation,
+            is_json,
+            sent_at if isinstance(sent_at, int) else None,
+            refusal=refusal,
+            reply_partition=kh.get_header_int(headers, kh.REPLY_PARTITION),
         )
 
     def rows_of(self, item: Incoming) -> int:
@@ -95,7 +127,7 @@ class RequestReplyHandler:
 
     def handle(self, items: Sequence[Incoming]) -> list[Outgoing]:
         """Score every decodable request in one data-plane call; replies and dead letters to produce."""
-        calls = [item.call for item in items if item.call is not None]
+        calls = [item.call for item in items if item.call is not None and item.refusal is None]
         outcomes = iter(self.plane.score(calls)) if calls else iter(())
         metrics.BATCH_ROWS.observe(sum(_row_count(c) for c in calls))
         out: list[Outgoing] = []
@@ -110,6 +142,8 @@ class RequestReplyHandler:
                     item.error,
                 )
                 out.append(dead_letter(item.record, item.error, self.dlq_topic))
+            elif item.refusal is not None:
+                out.append(self._reply(item, _error_outcome(item.call, self.plane.scorer_id, item.refusal)))
             else:
                 out.append(self._reply(item, next(outcomes)))
             if item.sent_at_ms is not None:
@@ -122,7 +156,21 @@ class RequestReplyHandler:
         if item.json:
             headers.append((kh.CONTENT_TYPE, kh.JSON_CONTENT_TYPE.encode()))
         value = self._encode(outcome, item.json)
-        return Outgoing(item.reply_topic, value, item.correlation_id, tuple(headers), source=item.record)
+        if self.max_reply_bytes is not None and len(value) > self.max_reply_bytes:
+            value = self._encode(_too_large(outcome, len(value), f"the {self.max_reply_bytes}-byte limit"), item.json)
+        return Outgoing(
+            item.reply_topic,
+            value,
+            item.correlation_id,
+            tuple(headers),
+            source=item.record,
+            partition=item.reply_partition,
+            if_rejected=functools.partial(self._refused, item, outcome, len(value)),
+        )
+
+    def _refused(self, item: Incoming, outcome: ScoreOutcome, size: int, error: KafkaError) -> Outgoing:
+        """The reply to send when the broker refused ``outcome``'s reply of ``size`` bytes (its topic's limit)."""
+        return self._reply(item, _too_large(outcome, size, f"what the broker accepts ({error.str()})"))
 
     def _encode(self, outcome: ScoreOutcome, as_json: bool) -> bytes:
         record = outcome.to_record()
@@ -140,6 +188,36 @@ class RequestReplyHandler:
                 error_message=f"the scored rows could not be encoded as a ScoreReply: {exc}",
             )
             return _encode_reply(failed.to_record(), as_json)
+
+
+def _too_large(outcome: ScoreOutcome, size: int, limit: str) -> ScoreOutcome:
+    """The REPLY_TOO_LARGE answer replacing ``outcome``, whose reply came to ``size`` bytes."""
+    rows = f" for {len(outcome.rows)} rows" if outcome.rows is not None else ""
+    return ScoreOutcome(
+        request_id=outcome.request_id,
+        model=outcome.model,
+        version=outcome.version,
+        scorer=outcome.scorer,
+        latency_ms=outcome.latency_ms,
+        error_code=ErrorCode.REPLY_TOO_LARGE,
+        error_message=(
+            f"the reply is {size} bytes{rows}, more than {limit}; send fewer rows per request or ask for fewer outputs"
+        ),
+    )
+
+
+def _error_outcome(call: ScoreCall | None, scorer: str, message: str) -> ScoreOutcome:
+    """The INVALID_INPUT answer to a call refused before scoring."""
+    assert call is not None
+    return ScoreOutcome(
+        request_id=call.request_id,
+        model=call.model,
+        version=None,
+        scorer=scorer,
+        latency_ms=(time.monotonic() - call.received_at) * 1000.0,
+        error_code=ErrorCode.INVALID_INPUT,
+        error_message=message,
+    )
 
 
 def _row_count(call: ScoreCall) -> int:

@@ -65,7 +65,9 @@ class ScorerService:
             kafka, self.cache_dir, on_ready=self._on_version_ready, on_event=lambda _event: self.store.refresh()
         )
         self.store = ModelStore(lambda: self.follower.state, failures_view=lambda: self.follower.failures)
-        self.plane = DataPlane(self.store, settings.scorer_id, loading_wait_s=settings.loading_wait_s)
+        self.plane = DataPlane(
+            self.store, settings.scorer_id, loading_wait_s=settings.loading_wait_s, max_rows=settings.max_request_rows
+        )
         self._ready = threading.Event()
         self._closing = threading.Event()
         self.health = HealthServer(settings.metrics_port, self.ready, status=self.status, host=settings.metrics_host)
@@ -112,7 +114,12 @@ class ScorerService:
 
     def run_request_reply(self, stop: threading.Event) -> None:
         """Answer ``score.requests`` in the shared consumer group until ``stop`` is set."""
-        handler = RequestReplyHandler(self.plane, self.settings.dlq_topic)
+        handler = RequestReplyHandler(
+            self.plane,
+            self.settings.dlq_topic,
+            max_request_bytes=self.settings.max_request_bytes,
+            max_reply_bytes=self.settings.max_reply_bytes,
+        )
         log.info("consuming %s as group %s", self.settings.requests_topic, self.settings.group_id)
         lag = LagMonitor(self.kafka, self.settings.group_id, [self.settings.requests_topic]).start()
         try:
@@ -189,6 +196,7 @@ class ScorerService:
             overrides={
                 "session.timeout.ms": s.session_timeout_ms,
                 "heartbeat.interval.ms": max(500, s.session_timeout_ms // 3),
+                "partition.assignment.strategy": s.assignment_strategy,
                 "on_commit": log_commit,
             },
         )

@@ -17,7 +17,6 @@ or scored goes to the DLQ with Spring's ``kafka_dlt-*`` headers naming why.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -90,10 +89,7 @@ class StreamHandler:
                 raise wire.WireError("the record has no value (a tombstone); send a JSON object or a ScoreRequest")
             is_json = (kh.get_header_str(record.headers, kh.CONTENT_TYPE) or "").startswith(kh.JSON_CONTENT_TYPE)
             if is_json or value[:1] == b"{":
-                try:
-                    event = json.loads(value.decode("utf-8"))
-                except (UnicodeDecodeError, ValueError) as exc:
-                    raise wire.WireError(f"invalid JSON event: {exc}") from None
+                event = wire.loads_json(value, "JSON event")
                 if not isinstance(event, dict):
                     raise wire.WireError(f"a JSON event must be an object, got {type(event).__name__}")
                 return StreamItem(record, [event], avro=False)
@@ -181,7 +177,7 @@ class StreamHandler:
             value = wire.encode("ScoreReply", reply.to_record())
         else:
             headers.append((kh.CONTENT_TYPE, kh.JSON_CONTENT_TYPE.encode()))
-            value = json.dumps(enriched[0], separators=(",", ":")).encode()
+            value = wire.dumps_json(enriched[0])  # strict: NaN/±Infinity as strings
         return Outgoing(self.out_topic, value, item.record.key, tuple(headers), source=item.record)
 
 

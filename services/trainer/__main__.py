@@ -15,6 +15,7 @@ from types import FrameType
 from pydantic import ValidationError
 
 from spindrift.kafka.lag import LagMonitor
+from spindrift.kafka.readiness import ClusterUnavailable, wait_for_cluster
 from spindrift.kafka.settings import KafkaSettings
 from spindrift.observability import HealthServer
 
@@ -46,7 +47,6 @@ def main() -> int:
     health = HealthServer(
         settings.metrics_port, lambda: worker.ready, status=worker.status, host=settings.metrics_host
     ).start()
-    lag = LagMonitor(kafka, settings.group_id, [settings.requests_topic]).start()
     log.info("health and metrics on http://%s:%d (/metrics, /health/ready)", settings.metrics_host, health.port)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -57,16 +57,26 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    log.info("waiting up to %.0f s for Kafka at %s", kafka.connect_timeout_s, kafka.bootstrap_servers)
+    lag: LagMonitor | None = None
     try:
+        wait_for_cluster(kafka, kafka.connect_timeout_s)
+        # Only once the cluster answers: a lag monitor on a missing broker would log its own errors
+        # over the one line that says what is wrong.
+        lag = LagMonitor(kafka, settings.group_id, [settings.requests_topic]).start()
         worker.run()
     except KeyboardInterrupt:
         log.info("stopped while starting")
         return 0
+    except ClusterUnavailable as exc:
+        log.error("%s", exc)
+        return 1
     except Exception:
-        log.exception("trainer stopped by an error")
+        log.exception("trainer stopped by an error (Kafka at %s, KAFKA_BOOTSTRAP_SERVERS)", kafka.bootstrap_servers)
         return 1
     finally:
-        lag.stop()
+        if lag is not None:
+            lag.stop()
         health.stop()
     return 0
 

@@ -80,6 +80,8 @@ class JobRecord:
     started: int = 0
     last_type: str | None = None
     terminal: str | None = None
+    last_message: str | None = None
+    """The latest event's message (e.g. the phase a trainer was in when it died), for the give-up message."""
 
 
 class JobHistory:
@@ -132,6 +134,7 @@ class JobHistory:
         job = self._jobs.setdefault(event["job_id"], JobRecord())
         job.next_seq = max(job.next_seq, int(event["seq"]) + 1)
         job.last_type = event["type"]
+        job.last_message = event.get("message") or job.last_message
         if event["type"] == "STARTED":
             job.started += 1
         if event["type"] in TERMINAL_TYPES:

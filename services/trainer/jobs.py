@@ -130,6 +130,9 @@ class JobRunner:
         self.phases = Phases(events)
         self._cancel = threading.Event()
         self._abandoned: str | None = None
+        self._timed_out: float | None = None
+        self.spark_died = False
+        """Set when the job failed because Spark's JVM died or stopped under it (the worker rebuilds Spark)."""
         self._finished = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"job-{request.job_id}", daemon=True)
         self._progress = threading.Thread(target=self._report_progress, name=f"progress-{request.job_id}", daemon=True)
@@ -179,6 +182,16 @@ class JobRunner:
         self._abandoned = reason
         self.cancel()
 
+    def time_out(self, limit_s: float) -> None:
+        """The watchdog's stop: the job ends FAILED, saying it ran longer than ``limit_s``."""
+        self._timed_out = limit_s
+        self.cancel()
+
+    @property
+    def timed_out(self) -> bool:
+        """Whether the watchdog stopped this job."""
+        return self._timed_out is not None
+
     def check_cancelled(self) -> None:
         """Raise JobCancelled if a cancel was requested (called between phases)."""
         if self._cancel.is_set():
@@ -200,7 +213,13 @@ class JobRunner:
             self.check_cancelled()
             outcome = self._dispatch(job_dir)
         except BaseException as exc:  # every ending must produce a terminal event
-            outcome = self._failure(exc)
+            try:
+                outcome = self._failure(exc)
+            except BaseException:  # e.g. py4j raising again while describing an error of a dead JVM
+                log.exception("job %s: describing its failure failed", self.job_id)
+                outcome = JobOutcome(
+                    "failed", f"failed while {self.phases.name}: {type(exc).__name__}", {"phase": self.phases.name}
+                )
         finally:
             with contextlib.suppress(Exception):  # a dead SparkContext must not keep the job from ending
                 sc.setLocalProperty("spark.jobGroup.id", None)  # type: ignore[arg-type]
@@ -220,6 +239,23 @@ class JobRunner:
 
     def _failure(self, exc: BaseException) -> JobOutcome:
         phase = getattr(exc, "phase", None) or self.phases.name
+        if self._timed_out is not None:
+            limit = self._timed_out
+            return JobOutcome(
+                "failed",
+                f"failed while {phase}: stopped by the watchdog after running longer than {limit:g} s "
+                "(TRAINER_MAX_JOB_DURATION_S); make the job smaller or raise the limit",
+                {"phase": phase, "error": "JobTimeout"},
+            )
+        from spindrift.spark import session_alive
+
+        if not isinstance(exc, JobError) and not session_alive(self.ctx.spark):
+            self.spark_died = True
+            return JobOutcome(
+                "failed",
+                f"failed while {phase}: {spark_death_message(exc, self.request.spec_json, self.ctx.settings)}",
+                {"phase": phase, "error": "SparkDied"},
+            )
         if self._cancel.is_set() or isinstance(exc, JobCancelled):
             return JobOutcome("cancelled", f"cancelled by request while {phase}", {"phase": phase})
         if isinstance(exc, JobError):
@@ -309,3 +345,40 @@ class JobRunner:
                         f"Spark job {job_id} stage {stage_id} {stage.numCompletedTasks}/{stage.numTasks} tasks"
                     )
         return ("; ".join(parts) if parts else None), completed
+
+
+def spark_death_message(exc: BaseException, spec_json: str, settings: TrainerSettings) -> str:
+    """What to tell the submitter when Spark died under their job: the likely cause and the knob to turn."""
+    try:
+        text = str(exc)
+    except Exception:  # py4j asks the (dead) JVM for the message
+        text = ""
+    memory = settings.driver_memory or settings.spark_conf.get("spark.driver.memory") or "Spark's default, 1g"
+    big = _large_size_params(spec_json)
+    hint = f" ({', '.join(big)})" if big else ""
+    if "OutOfMemoryError" in text or big:
+        cause = f"Spark ran out of memory (java.lang.OutOfMemoryError){hint}"
+    else:
+        cause = f"Spark's JVM stopped ({type(exc).__name__}; often java.lang.OutOfMemoryError){hint}"
+    return (
+        f"{cause}; raise TRAINER_DRIVER_MEMORY (now {memory}) or lower numFeatures/vocabSize. "
+        "The trainer restarted Spark and serves the next job."
+    )
+
+
+def _large_size_params(spec_json: str) -> list[str]:
+    """``stage.param=value`` for feature-size params of the spec big enough to exhaust memory (≥ 2^22)."""
+    import json
+
+    try:
+        spec = json.loads(spec_json)
+    except ValueError:
+        return []
+    found = []
+    for stage in spec.get("pipeline") or [] if isinstance(spec, dict) else []:
+        params = stage.get("params") if isinstance(stage, dict) else None
+        for name in ("numFeatures", "vocabSize"):
+            value = params.get(name) if isinstance(params, dict) else None
+            if isinstance(value, int) and value >= 1 << 22:
+                found.append(f"{stage.get('stage')} {name}={value}")
+    return found

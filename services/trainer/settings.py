@@ -55,6 +55,9 @@ class TrainerSettings(BaseSettings):
     events_topic: str = "train.events"
     """Topic job events are written to (override only to isolate a test)."""
 
+    dlq_topic: str = "train.dlq"
+    """Dead-letter topic for train requests that cannot be decoded or that made the trainer raise."""
+
     worker_name: str = Field(default_factory=_default_worker_name)
     """Name this trainer puts in every job event (default: host-pid)."""
 
@@ -64,6 +67,12 @@ class TrainerSettings(BaseSettings):
 
     functions_module: str | None = None
     """Dotted module imported at start so its ``@training_function`` registrations are available."""
+
+    driver_memory: str | None = None
+    """Spark driver memory (``spark.driver.memory``, e.g. ``4g``); raise it when jobs fail with OutOfMemoryError."""
+
+    max_job_duration_s: float = Field(default=4 * 3600.0, gt=0)
+    """A job running longer is stopped and marked FAILED (the watchdog); its Spark JVM is restarted if it hangs."""
 
     max_attempts: int = Field(default=3, ge=1)
     """A job that has already been STARTED this many times (earlier trainers died) is marked FAILED."""
@@ -100,7 +109,9 @@ class TrainerSettings(BaseSettings):
     def _parse_roots(cls, value: Any) -> Any:
         return _split_roots(value)
 
-    @field_validator("group_id", "requests_topic", "events_topic", "worker_name", "spark_master", "app_name")
+    @field_validator(
+        "group_id", "requests_topic", "events_topic", "dlq_topic", "worker_name", "spark_master", "app_name"
+    )
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not value.strip():

@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 _POLL_MS = 200
 _LAG_EVERY_S = 5.0
+# How long a job stopped by the watchdog may take to end before Spark's JVM is killed under it.
+_WATCHDOG_GRACE_S = 30.0
 _SESSION_TIMEOUT_MS = 10_000  # how soon the group notices a killed trainer and hands its job on
 
 
@@ -48,7 +50,10 @@ def start_spark(settings: TrainerSettings) -> SparkSession:
     """The warm SparkSession every job reuses: the configured master and extra conf."""
     from spindrift.spark import start_session
 
-    return start_session(settings.app_name, settings.spark_master, settings.spark_conf, log_level="WARN")
+    conf = dict(settings.spark_conf)
+    if settings.driver_memory:
+        conf["spark.driver.memory"] = settings.driver_memory
+    return start_session(settings.app_name, settings.spark_master, conf, log_level="WARN")
 
 
 class CancelWatcher:
@@ -184,14 +189,18 @@ class TrainerWorker:
         )
 
     def _ensure_spark(self) -> SparkSession:
+        from spindrift.spark import forget_dead_session
+
         spark = self._spark
         if spark is not None and _spark_alive(spark):
             metrics.SPARK_UP.set(1)
             return spark
         if spark is not None:
-            log.warning("the SparkSession stopped; starting a new one")
+            log.warning("the SparkSession stopped (or its JVM died); starting a new one")
+            metrics.SPARK_UP.set(0)
             with contextlib.suppress(Exception):
                 spark.stop()
+            forget_dead_session()  # a dead JVM is not restarted by the builder: launch a new one
         metrics.SPARK_UP.set(0)
         self._spark = start_spark(self.settings)
         self._owns_spark = True
@@ -203,6 +212,7 @@ class TrainerWorker:
     # --- the loop --------------------------------------------------------------------------------------
     def _loop(self, consumer: KafkaConsumer, history: JobHistory, watcher: CancelWatcher, producer: Any) -> None:
         from kafka import ConsumerRebalanceListener
+        from kafka.errors import KafkaError
 
         from spindrift.kafka.group import subscribe_when_known
 
@@ -227,11 +237,15 @@ class TrainerWorker:
                 for record in batch:
                     try:
                         self._handle(consumer, tp, record, history, watcher, producer)
-                    except Exception:
+                    except KafkaError:
                         # e.g. the broker is briefly unreachable: offer the same request again shortly.
                         log.exception("could not handle the request at %s offset %d; retrying", tp, record.offset)
                         consumer.seek(tp, record.offset)
                         self._stop.wait(1.0)
+                    except Exception as exc:  # a poison request: dead-letter it, never retry it forever
+                        log.exception("the request at %s offset %d made the trainer raise", tp, record.offset)
+                        self._dead_letter(producer, history, record, exc)
+                        self._commit(consumer, tp, record.offset)
             if time.monotonic() - last_lag > _LAG_EVERY_S:
                 last_lag = time.monotonic()
                 self._update_lag(consumer)
@@ -245,11 +259,10 @@ class TrainerWorker:
         watcher: CancelWatcher,
         producer: Any,
     ) -> None:
-        job_key = record.key.decode("utf-8", errors="replace") if record.key else None
         try:
             _, request = wire.decode(record.value or b"", record.headers, expected="TrainRequest")
         except wire.WireError as exc:
-            self._reject_undecodable(producer, history, job_key, exc)
+            self._dead_letter(producer, history, record, exc)
             self._commit(consumer, tp, record.offset)
             return
         job_id, kind = request["job_id"], request["kind"]
@@ -269,10 +282,11 @@ class TrainerWorker:
             events.emit("CANCELLED", "cancelled before it started", details={"phase": "queued"})
             metrics.JOBS.labels(kind.lower(), "cancelled").inc()
         elif past.started >= self.settings.max_attempts:
+            last = f"; the last attempt got as far as: {past.last_message}" if past.last_message else ""
             events.emit(
                 "FAILED",
-                f"gave up after {past.started} attempts: the trainers running it stopped before it finished",
-                details={"phase": "starting", "attempts": past.started},
+                f"gave up after {past.started} attempts: the trainers running it stopped before it finished{last}",
+                details={"phase": "starting", "attempts": past.started, "last_event": past.last_message},
             )
             metrics.JOBS.labels(kind.lower(), "gave_up").inc()
         else:
@@ -298,7 +312,24 @@ class TrainerWorker:
             self._runner = JobRunner(self._ctx, job, events, attempt=attempt).start()
             self._running_from = (tp, offset)
 
+    def _watch_job(self) -> None:
+        """The watchdog: stop a job over ``max_job_duration_s``; kill a JVM that does not let it stop."""
+        runner = self._runner
+        if runner is None or runner.done:
+            return
+        limit = self.settings.max_job_duration_s
+        if not runner.timed_out and runner.elapsed_s() > limit:
+            log.error("job %s ran longer than %g s (TRAINER_MAX_JOB_DURATION_S); stopping it", runner.job_id, limit)
+            runner.time_out(limit)
+        elif runner.timed_out and runner.elapsed_s() > limit + _WATCHDOG_GRACE_S:
+            from spindrift.spark import forget_dead_session
+
+            log.error("job %s ignores its cancellation; killing Spark's JVM to free the trainer", runner.job_id)
+            forget_dead_session()
+            runner.wait(_WATCHDOG_GRACE_S)
+
     def _finish_job_if_done(self, consumer: KafkaConsumer) -> None:
+        self._watch_job()
         runner = self._runner
         if runner is None or not runner.done:
             return
@@ -313,7 +344,19 @@ class TrainerWorker:
             consumer.seek(tp, offset + 1)  # a rebalance meanwhile may have reset the position to the job's offset
         elif tp in consumer.assignment():
             consumer.seek(tp, offset)  # no terminal event: offer the job again (the attempt cap bounds this)
+        if self._ctx is not None and (runner.spark_died or runner.timed_out) and not _spark_alive(self._ctx.spark):
+            self._rebuild_spark()
         consumer.resume(*consumer.assignment())
+
+    def _rebuild_spark(self) -> None:
+        """Replace a dead SparkSession before the next job; not ready (and spark_session_up 0) meanwhile."""
+        self._ready.clear()
+        metrics.SPARK_UP.set(0)
+        started = time.monotonic()
+        assert self._ctx is not None
+        self._ctx.spark = self._ensure_spark()
+        self._ready.set()
+        log.info("Spark restarted in %.1f s; trainer ready again", time.monotonic() - started)
 
     def _on_cancel(self, job_id: str) -> None:
         runner = self._runner
@@ -341,15 +384,30 @@ class TrainerWorker:
             # Harmless: the request comes back, and its terminal event in the history stops a re-run.
             log.warning("could not commit %s offset %d (%s); the request may be seen again", tp, offset + 1, exc)
 
-    def _reject_undecodable(self, producer: Any, history: JobHistory, job_key: str | None, exc: Exception) -> None:
-        """An unreadable request still gets a visible outcome when its key names a job."""
-        log.warning("undecodable train request (key %r): %s", job_key, exc)
+    def _dead_letter(self, producer: Any, history: JobHistory, record: Any, exc: Exception) -> None:
+        """A request that cannot be decoded or handled goes to the DLQ, and its job (named by the key) FAILS."""
+        from spindrift.kafka.headers import dlq_headers
+
+        job_key = record.key.decode("utf-8", errors="replace") if record.key else None
+        log.warning("dead-lettering train request at offset %d (key %r): %s", record.offset, job_key, exc)
+        headers = dlq_headers(
+            exc, topic=record.topic, partition=record.partition, offset=record.offset, original=record.headers
+        )
+        # kafka-python refuses null header values, which Kafka itself allows.
+        sendable = [(k, v if v is not None else b"") for k, v in headers]
+        producer.send(self.settings.dlq_topic, key=record.key, value=record.value or b"", headers=sendable)
         if job_key:
+            phase = "decoding" if isinstance(exc, wire.WireError) else "handling"
             events = JobEvents(
                 producer, self.settings.events_topic, job_key, self.settings.worker_name, history.job(job_key).next_seq
             )
-            events.emit("FAILED", f"the request could not be decoded: {exc}", details={"phase": "decoding"})
-            metrics.JOBS.labels("unknown", "failed").inc()
+            events.emit(
+                "FAILED",
+                f"the request could not be {'decoded' if phase == 'decoding' else 'handled'}: "
+                f"{type(exc).__name__}: {exc}",
+                details={"phase": phase},
+            )
+        metrics.JOBS.labels("unknown", "failed").inc()
 
     def _update_lag(self, consumer: KafkaConsumer) -> None:
         try:
@@ -388,10 +446,9 @@ class TrainerWorker:
 
 def _spark_alive(spark: SparkSession) -> bool:
     """Whether the session's SparkContext still answers and is not stopped."""
-    try:
-        return not spark.sparkContext._jsc.sc().isStopped()  # type: ignore[union-attr]
-    except Exception:
-        return False
+    from spindrift.spark import session_alive
+
+    return session_alive(spark)
 
 
 def describe_settings(settings: TrainerSettings) -> str:

@@ -131,7 +131,13 @@ def _free_port() -> int:
 
 
 def _port_is_free(port: int) -> bool:
+    """Whether the broker could listen on ``port`` now.
+
+    SO_REUSEADDR as the JVM's own listener sets it: without it, connections of a broker that just
+    stopped (TIME_WAIT, up to a minute) made a restart on its own port fail this probe.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

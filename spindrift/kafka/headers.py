@@ -20,18 +20,21 @@ __all__ = [
     "DLT_ORIGINAL_PARTITION",
     "DLT_ORIGINAL_TOPIC",
     "JSON_CONTENT_TYPE",
+    "REPLY_PARTITION",
     "REPLY_TOPIC",
     "Headers",
     "NullableHeaders",
     "DeadLetterInfo",
     "dlq_headers",
     "get_header",
+    "get_header_int",
     "get_header_str",
     "read_dlq_headers",
     "set_header",
 ]
 
 REPLY_TOPIC = "kafka_replyTopic"
+REPLY_PARTITION = "kafka_replyPartition"  # Spring: a 4-byte big-endian int; the reply goes to that partition
 CORRELATION_ID = "kafka_correlationId"
 CONTENT_TYPE = "content-type"
 JSON_CONTENT_TYPE = "application/json"
@@ -61,6 +64,14 @@ def get_header_str(headers: Sequence[tuple[str, bytes | None]] | None, name: str
     """A header decoded as UTF-8 (invalid bytes replaced), or None when absent."""
     raw = get_header(headers, name)
     return None if raw is None else raw.decode("utf-8", errors="replace")
+
+
+def get_header_int(headers: Sequence[tuple[str, bytes | None]] | None, name: str) -> int | None:
+    """A header holding a 4-byte big-endian int (Spring's ``kafka_replyPartition``), or None if absent or malformed."""
+    raw = get_header(headers, name)
+    if raw is None or len(raw) != 4:
+        return None
+    return int(struct.unpack(">i", raw)[0])
 
 
 def set_header(headers: Iterable[tuple[str, bytes]] | None, name: str, value: str | bytes) -> Headers:

@@ -93,6 +93,9 @@ class KafkaSettings(BaseSettings):
     request_timeout_ms: int = Field(default=30_000, ge=1_000)
     """How long a client waits for one broker response before retrying or failing."""
 
+    connect_timeout_s: float = Field(default=30.0, gt=0)
+    """How long a service waits at start-up for a broker to answer before it exits with an error."""
+
     max_block_ms: int = Field(default=15_000, ge=100)
     """How long ``send()`` may block waiting for metadata, e.g. when a topic does not exist (auto-creation is off)."""
 

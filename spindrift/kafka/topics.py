@@ -17,6 +17,7 @@ __all__ = [
     "MODEL_ARTIFACTS",
     "MODEL_EVENTS",
     "SCORE_DLQ",
+    "TRAIN_DLQ",
     "SCORE_REQUESTS",
     "TRAIN_EVENTS",
     "TRAIN_REQUESTS",
@@ -32,6 +33,7 @@ MODEL_ARTIFACTS = "model.artifacts"
 MODEL_EVENTS = "model.events"
 SCORE_REQUESTS = "score.requests"
 SCORE_DLQ = "score.dlq"
+TRAIN_DLQ = "train.dlq"
 
 # The registry is rebuilt from these two topics at every scorer start, so they must never expire.
 _KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
@@ -62,6 +64,7 @@ def standard_topics(settings: KafkaSettings) -> list[TopicSpec]:
         TopicSpec(MODEL_EVENTS, 1, dict(_KEEP_FOREVER)),
         TopicSpec(SCORE_REQUESTS, settings.score_partitions),
         TopicSpec(SCORE_DLQ, 1),
+        TopicSpec(TRAIN_DLQ, 1),
     ]
 
 

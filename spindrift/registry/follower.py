@@ -194,10 +194,7 @@ class RegistryFollower:
                 batches = consumer.poll(timeout_ms=self._poll_timeout_ms)
                 for tp, records in batches.items():
                     for record in records:
-                        if tp.topic == self._events_topic:
-                            self._on_event_record(record)
-                        else:
-                            self._on_chunk_record(record)
+                        self._on_record(tp.topic, record)
                 if not self._caught_up.is_set():
                     self._check_caught_up()
         except KafkaError as exc:
@@ -206,6 +203,20 @@ class RegistryFollower:
             self._caught_up.set()  # wake waiters; wait_caught_up re-raises
         finally:
             consumer.close()
+
+    def _on_record(self, topic: str, record: Any) -> None:
+        """Fold one record in; one that makes the follower raise is logged and skipped, never fatal.
+
+        There is no DLQ here: every process reads every registry record, so each would
+        dead-letter the same one; the trainer that wrote it is the place to fix it.
+        """
+        try:
+            if topic == self._events_topic:
+                self._on_event_record(record)
+            else:
+                self._on_chunk_record(record)
+        except Exception as exc:
+            log.exception("skipping registry record %s@%d: %s: %s", topic, record.offset, type(exc).__name__, exc)
 
     def _check_caught_up(self) -> None:
         consumer = self._consumer

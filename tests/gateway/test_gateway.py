@@ -271,6 +271,16 @@ def test_too_many_rows_or_too_large_a_body_is_413(gateways: Gateways, trained: T
     assert "GATEWAY_MAX_ROWS" in rows.json()["error"] and "GATEWAY_MAX_BODY_BYTES" in body.json()["error"]
 
 
+def test_a_reply_over_the_scorers_size_limit_is_413_saying_what_to_do(gateways: Gateways, trained: Trained) -> None:
+    text = " ".join(f"w{i}" for i in range(60_000))  # ~420 KB in; with every column out, over 1 MB
+    with gateways.client(gateways.second) as http:
+        response = http.post(f"/v1/models/{trained.name}/predict", json={"rows": [{"text": text}], "outputs": "all"})
+        after = http.post(f"/v1/models/{trained.name}/predict", json={"rows": [{"text": "spark"}]})
+    assert response.status_code == 413, response.text
+    assert "fewer rows" in response.json()["error"] and "fewer outputs" in response.json()["error"]
+    assert after.status_code == 200, after.text
+
+
 def test_no_reply_in_time_is_504_and_counted(gateways: Gateways, trained: Trained) -> None:
     with gateways.client(gateways.slow) as http:
         response = http.post(f"/v1/models/{trained.name}/predict", json={"rows": [{"text": "a"}]})

@@ -75,3 +75,4 @@ def test_a_killed_trainers_job_is_rerun_then_given_up_after_max_attempts(kafka_s
         final = follow_job(kafka_settings, doomed, timeout=300)
         assert final.type == "FAILED"
         assert final.message.startswith("gave up after 1 attempts") and final.worker == "trainer-c"
+        assert "the last attempt got as far as: fitting" in final.message, final.message

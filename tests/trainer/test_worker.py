@@ -87,3 +87,44 @@ def test_cancelling_a_finished_job_changes_nothing(trainer, kafka_settings):
     _run(kafka_settings, tutorial_spec(pipeline=[{"stage": "Nope", "params": {}}]))
     again = follow_job(kafka_settings, job_id, timeout=30)
     assert again.type == "FAILED" and again.seq == final.seq
+
+
+def test_a_poison_request_goes_to_the_dlq_fails_its_job_and_the_worker_keeps_serving(trainer, kafka_settings):
+    import time
+    import uuid
+
+    from kafka import TopicPartition
+
+    from spindrift.kafka import headers as kh
+    from spindrift.kafka.settings import make_consumer, make_producer
+
+    job_id = f"poison-{uuid.uuid4().hex[:8]}"
+    poison = b'{"job_id":"' + job_id.encode() + b'","spec_json":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    producer = make_producer(kafka_settings)
+    try:
+        producer.send(
+            trainer.settings.requests_topic,
+            key=job_id.encode(),
+            value=poison,
+            headers=[(kh.CONTENT_TYPE, b"application/json")],
+        ).get(timeout=30)
+    finally:
+        producer.close()
+    final = follow_job(kafka_settings, job_id, timeout=120)
+    assert final.type == "FAILED" and "could not be decoded" in final.message and "nested deeper" in final.message
+    consumer = make_consumer(kafka_settings)
+    try:
+        tp = TopicPartition(trainer.settings.dlq_topic, 0)
+        consumer.assign([tp])
+        consumer.seek_to_beginning(tp)
+        dead, deadline = None, time.monotonic() + 60
+        while dead is None and time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=200).values():
+                dead = next((r for r in records if r.key == job_id.encode()), dead)
+    finally:
+        consumer.close()
+    assert dead is not None and dead.value == poison
+    info = kh.read_dlq_headers(dead.headers)
+    assert info.exception.endswith("WireError") and info.topic == trainer.settings.requests_topic
+    _, final, _ = _run(kafka_settings, tutorial_spec(f"after-poison-{uuid.uuid4().hex[:8]}"))
+    assert final.type == "PUBLISHED", final.message

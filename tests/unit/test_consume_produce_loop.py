@@ -87,7 +87,9 @@ class FakeProducer:
         self.outcome: Callable[[Produced], KafkaError | None] = lambda _p: None
         self.hold = False  # while set, poll() reports nothing: acknowledgements are late
 
-    def produce(self, topic: str, value: bytes, key: bytes | None, headers: list[Any], on_delivery: Any) -> None:
+    def produce(
+        self, topic: str, value: bytes, key: bytes | None, headers: list[Any], on_delivery: Any, partition: int = -1
+    ) -> None:
         if topic in self.refuse:
             raise KafkaException(KafkaError(KafkaError._UNKNOWN_TOPIC))
         record = Produced(topic, value, list(headers), on_delivery)
@@ -256,3 +258,101 @@ def test_consumer_errors_are_skipped_and_null_headers_survive() -> None:
     consumer.queue.extend([Message(topic=TOPIC, partition=0, error=KafkaError(KafkaError._TRANSPORT)), message(0, 7)])
     loop.run_once(0)
     assert [p.topic for p in producer.produced] == ["replies"]
+
+
+class FragileHandler(EchoHandler):
+    """An echo handler whose decode or handle raises for records saying ``decode-bomb`` / ``handle-bomb``."""
+
+    def decode(self, record: Record) -> Record:
+        if record.value == b"decode-bomb":
+            raise RecursionError("maximum recursion depth exceeded")
+        return record
+
+    def handle(self, items: Sequence[Record]) -> list[Outgoing]:
+        if any(i.value == b"handle-bomb" for i in items):
+            raise KeyError("a handler bug")
+        return super().handle(items)
+
+
+def test_a_record_whose_decode_or_handle_raises_is_dead_lettered_and_its_batch_mates_answered_once() -> None:
+    consumer, producer = FakeConsumer(), FakeProducer()
+    loop = make_loop(consumer, producer, batching=True, max_batch_rows=10)
+    loop.handler = FragileHandler()
+    consumer.rebalance("on_assign", 0, 1)
+    bombs = [
+        Message(topic=TOPIC, partition=0, offset=1, key=b"k1", value=b"decode-bomb"),
+        Message(topic=TOPIC, partition=0, offset=3, key=b"k3", value=b"handle-bomb"),
+    ]
+    consumer.queue.extend([message(0, 0), bombs[0], message(0, 2), bombs[1], message(0, 4)])
+    loop.run_once(0)
+    replies = [p for p in producer.produced if p.topic == "replies"]
+    letters = [p for p in producer.produced if p.topic == DLQ]
+    assert len(replies) == 3  # offsets 0, 2, 4: each answered exactly once
+    assert [p.value for p in letters] == [b"decode-bomb", b"handle-bomb"]
+    infos = [kh.read_dlq_headers(p.headers) for p in letters]
+    assert [(i.offset, i.exception) for i in infos] == [(1, "builtins.RecursionError"), (3, "builtins.KeyError")]
+    assert "maximum recursion depth" in infos[0].message and "a handler bug" in infos[1].message
+    assert consumer.commits == [{(TOPIC, 0): 5}] and consumer.seeks == []
+    # The loop is still alive: the next record is answered as usual.
+    consumer.queue.append(message(0, 5))
+    loop.run_once(0)
+    assert consumer.commits[-1] == {(TOPIC, 0): 6}
+
+
+class BigReplyHandler(EchoHandler):
+    """Answers ``big:<n>`` records with an n-byte reply that offers a small one if it is refused."""
+
+    def handle(self, items: Sequence[Record]) -> list[Outgoing]:
+        out = []
+        for i in items:
+            size = int((i.value or b"big:1").decode().split(":", 1)[1])
+            small = Outgoing("replies", b"too large", source=i)
+            out.append(Outgoing("replies", b"x" * size, source=i, if_rejected=lambda _e, small=small: small))
+        return out
+
+
+class SizeCheckingProducer(FakeProducer):
+    """Refuses records over 100 bytes in produce() (librdkafka's local check); the broker refuses over 50."""
+
+    def produce(
+        self, topic: str, value: bytes, key: bytes | None, headers: list[Any], on_delivery: Any, partition: int = -1
+    ) -> None:
+        if len(value) > 100:
+            raise KafkaException(KafkaError(KafkaError.MSG_SIZE_TOO_LARGE))
+        super().produce(topic, value, key, headers, on_delivery, partition)
+
+
+@pytest.mark.parametrize("big", [500, 80], ids=["refused-by-produce", "refused-on-delivery"])
+def test_a_reply_too_large_is_answered_once_and_never_rewinds_its_batch(big: int) -> None:
+    consumer, producer = FakeConsumer(), SizeCheckingProducer()
+    producer.outcome = lambda p: KafkaError(KafkaError.MSG_SIZE_TOO_LARGE) if len(p.value or b"") > 50 else None
+    loop = make_loop(consumer, producer, batching=True, max_batch_rows=10)
+    loop.handler = BigReplyHandler()
+    consumer.rebalance("on_assign", 0, 1)
+    values = [b"big:3", f"big:{big}".encode(), b"big:4"]
+    consumer.queue.extend(Message(topic=TOPIC, partition=0, offset=o, key=None, value=v) for o, v in enumerate(values))
+    for _ in range(3):
+        loop.run_once(0)
+    delivered = [p.value for p in producer.produced if len(p.value or b"") <= 50]
+    assert sorted(delivered) == sorted([b"xxx", b"too large", b"xxxx"])  # each request answered exactly once
+    assert consumer.seeks == [] and consumer.commits[-1] == {(TOPIC, 0): 3}
+
+
+def test_a_replacement_the_broker_also_refuses_dead_letters_the_request() -> None:
+    consumer, producer = FakeConsumer(), SizeCheckingProducer()
+    loop = make_loop(consumer, producer)
+    consumer.rebalance("on_assign", 0)
+    consumer.queue.append(message(0, 7, "replies"))
+    loop.handler = type(
+        "Huge",
+        (EchoHandler,),
+        {
+            "handle": lambda self, items: [
+                Outgoing("replies", b"y" * 200, source=items[0], if_rejected=lambda _e: Outgoing("replies", b"z" * 200))
+            ]
+        },
+    )()
+    loop.run_once(0)
+    letters = [p for p in producer.produced if p.topic == DLQ]
+    assert len(letters) == 1 and kh.read_dlq_headers(letters[0].headers).exception.endswith("RejectedRecord")
+    assert consumer.seeks == [] and consumer.commits == [{(TOPIC, 0): 8}]

@@ -201,3 +201,11 @@ def test_a_v1_request_reads_as_default_outputs_and_v1_readers_ignore_them() -> N
     request = {"request_id": "r", "model": "m", "rows": [{"x": 1.0}], "outputs": ["*"]}
     _, record = v1_reader.decode(current.encode("ScoreRequest", request))
     assert record["rows"] == [{"x": 1.0}] and "outputs" not in record
+
+
+def test_a_v1_reader_reads_reply_too_large_as_internal() -> None:
+    frozen = next(schema for name, version, schema in HISTORY if (name, version) == ("ScoreReply", 1))
+    v1 = Catalog({"ScoreReply": frozen}, writers=[("ScoreReply", schemas.expanded("ScoreReply"))])
+    reply = {"request_id": "r", "model": "m", "outcome": {"code": "REPLY_TOO_LARGE", "message": "2 MB > 1 MB"}}
+    _, record = v1.decode(Catalog({"ScoreReply": schemas.expanded("ScoreReply")}).encode("ScoreReply", reply))
+    assert record["outcome"] == {"code": "INTERNAL", "message": "2 MB > 1 MB"}

@@ -116,7 +116,7 @@ def test_json_path_round_trips_and_fills_defaults() -> None:
         (b"", None, None, "C3 01"),
         (b"\xc3\x01\x00", None, None, "C3 01"),
         (b"garbage bytes here", None, None, "C3 01"),
-        (b'{"request_id": "r"}', None, "ScoreRequest", "content-type: application/json"),
+        (b'{"request_id": "r"}', None, None, "content-type: application/json"),
         (b"\xc3\x01" + b"\xff" * 8 + b"body", None, None, "unknown schema fingerprint"),
         (b"{not json", JSON_HEADERS, "ScoreRequest", "invalid JSON"),
         (b"[1, 2]", JSON_HEADERS, "ScoreRequest", "must be an object"),
@@ -160,3 +160,25 @@ def test_records_that_do_not_fit_are_refused_at_encode() -> None:
         wire.encode_json(
             "ArtifactChunk", {"model": "m", "version": 1, "index": 0, "count": 1, "sha256": "x", "data": b"1"}
         )
+
+
+def test_json_without_a_content_type_is_detected_by_its_opening_brace() -> None:
+    body = json.dumps({"request_id": "spring", "model": "m", "rows": [{"text": "hi"}]}).encode()
+    name, record = wire.decode(body, [("__TypeId__", b"com.example.ScoreRequest")], expected="ScoreRequest")
+    assert name == "ScoreRequest" and record["request_id"] == "spring"
+
+
+def test_json_replies_are_strict_with_non_finite_numbers_as_strings() -> None:
+    reply = {
+        "request_id": "r",
+        "model": "m",
+        "outcome": {"rows": [{"a": float("nan"), "b": float("inf"), "c": [float("-inf"), 1.5], "d": 2.0}]},
+    }
+    text = wire.encode_json("ScoreReply", reply)
+    assert b"NaN," not in text and b"Infinity," not in text
+    strict = json.loads(text, parse_constant=lambda token: pytest.fail(f"bare {token} in JSON"))
+    assert strict["outcome"]["rows"] == [{"a": "NaN", "b": "Infinity", "c": ["-Infinity", 1.5], "d": 2.0}]
+    assert wire.dumps_json({"x": 1.0}) == b'{"x":1.0}'
+    # A reader gets the vector back as numbers (a lone "NaN" scalar stays the documented string).
+    _name, decoded = wire.decode(text, JSON_HEADERS, expected="ScoreReply")
+    assert decoded["outcome"]["rows"][0]["c"] == [float("-inf"), 1.5] and decoded["outcome"]["rows"][0]["a"] == "NaN"
