@@ -45,3 +45,11 @@ def test_one_vs_rest(data, tmp_path, base):
     classifier = LogisticRegression(maxIter=20) if base == "logistic" else LinearSVC(maxIter=20)
     model = OneVsRest(classifier=classifier).fit(train)
     assert_parity_both_paths(model, score, tmp_path)
+
+
+def test_multilayer_perceptron(data, tmp_path):
+    from pyspark.ml.classification import MultilayerPerceptronClassifier
+
+    train, score = data
+    model = MultilayerPerceptronClassifier(layers=[4, 5, 3, 3], maxIter=30, seed=7).fit(train)
+    assert_parity_both_paths(model, score, tmp_path)
