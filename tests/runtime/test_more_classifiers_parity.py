@@ -53,3 +53,19 @@ def test_multilayer_perceptron(data, tmp_path):
     train, score = data
     model = MultilayerPerceptronClassifier(layers=[4, 5, 3, 3], maxIter=30, seed=7).fit(train)
     assert_parity_both_paths(model, score, tmp_path)
+
+
+def test_fm_classifier(data, tmp_path):
+    from pyspark.ml.classification import FMClassifier
+
+    train, score = data
+    model = FMClassifier(labelCol="binary", factorSize=3, maxIter=20, seed=3).fit(train)
+    assert_parity_both_paths(model, score, tmp_path)
+
+
+def test_fm_regressor(data, tmp_path):
+    from pyspark.ml.regression import FMRegressor
+
+    train, score = data
+    model = FMRegressor(factorSize=2, maxIter=20, seed=3).fit(train)
+    assert_parity_both_paths(model, score, tmp_path)
