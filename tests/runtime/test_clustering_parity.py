@@ -89,3 +89,17 @@ def test_bisecting_kmeans(spark, tmp_path, measure):
     points = [p for p in _points(list(CENTERS)) if p.norm(2) > 0 and p.norm(2) < 1e100]
     df = spark.createDataFrame([(i, p) for i, p in enumerate(points)], ["id", "features"])
     assert_parity_both_paths(model, df, tmp_path)
+
+
+def test_gaussian_mixture(spark, tmp_path):
+    from pyspark.ml.clustering import GaussianMixture
+    from pyspark.ml.linalg import Vectors
+
+    rng = random.Random(4)
+    train = [
+        (Vectors.dense([rng.gauss(c, 0.6), rng.gauss(-c, 0.4), rng.gauss(0, 1)]),) for c in (0, 3) for _ in range(15)
+    ]
+    model = GaussianMixture(k=2, seed=1, maxIter=20).fit(spark.createDataFrame(train, ["features"]))
+    points = _points(list(CENTERS))[:-5] + [Vectors.dense([40.0, -40.0, 9.0])]  # far from both: pdfs underflow
+    df = spark.createDataFrame([(i, p) for i, p in enumerate(points)], ["id", "features"])
+    assert_parity_both_paths(model, df, tmp_path)

@@ -1,4 +1,5 @@
-"""Clustering models: KMeansModel and BisectingKMeansModel (euclidean and cosine distance)."""
+"""Clustering models: KMeansModel and BisectingKMeansModel (euclidean and cosine distance),
+GaussianMixtureModel."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import numpy as np
 
 from ..errors import ModelLoadError, UnsupportedStageError
 from ..frame import Field, Frame
-from ..io.data import decode_vector, read_rows
+from ..io.data import decode_matrix, decode_vector, read_rows
 from ..io.metadata import StageMetadata, read_metadata
+from ..math import classification as cm
 from ..math.clustering import KMeansCenters, descend_tree, descend_tree_row
-from ..vectors import SparseVector, Vector, to_dense, vector_size
+from ..math.mixture import Gaussian, probabilities
+from ..vectors import SparseVector, Vector, VectorColumn, to_dense, vector_size
 from .base import Stage, first_true, register, row_vector
 from .classification import empty_features
 
@@ -182,3 +185,65 @@ class BisectingKMeans(Stage):
         self._check_norms(norm, one_row=True)
         dist = self.centers.distances(point, norm, np.array([not isinstance(x, SparseVector)]))
         row[self.pred_col] = descend_tree_row(dist[0].tolist(), self.children, self.root, self.leaf_index)
+
+
+@register("org.apache.spark.ml.clustering.GaussianMixtureModel")
+class GaussianMixture(Stage):
+    """Gaussian mixture: probability = (ε + w_k pdf_k) / Σ_j (ε + w_j pdf_j); prediction = its argmax (an int)."""
+
+    def __init__(self, meta: StageMetadata, weights: np.ndarray, gaussians: list[Gaussian]) -> None:
+        super().__init__(meta)
+        self.features_col = str(meta.get("featuresCol", "features"))
+        self.pred_col = str(meta.get("predictionCol", "prediction") or "")
+        self.prob_col = str(meta.get("probabilityCol", "probability") or "")
+        self.weights, self.gaussians = weights, gaussians
+        self.num_features = len(gaussians[0].mu)
+
+    @classmethod
+    def load(cls, meta: StageMetadata) -> GaussianMixture:
+        rows = read_rows(meta.path)
+        if not rows:
+            raise ModelLoadError(f"{meta.path}/data holds no rows: the saved model is incomplete")
+        row = rows[0]
+        mus = [to_dense(decode_vector(m)) for m in row["mus"]]
+        sigmas = [decode_matrix(s) for s in row["sigmas"]]
+        weights = np.asarray(row["weights"], dtype=np.float64)
+        if not (len(mus) == len(sigmas) == len(weights) > 0):
+            raise ModelLoadError(f"{meta.path}: {len(weights)} weights, {len(mus)} means, {len(sigmas)} covariances")
+        return cls(meta, weights, [Gaussian(m, s) for m, s in zip(mus, sigmas, strict=True)])
+
+    def input_fields(self) -> list[Field]:
+        return [Field(self.features_col, "vector", nullable=False)]
+
+    def output_fields(self) -> list[Field]:
+        cols = [(self.pred_col, "int"), (self.prob_col, "vector")]
+        return [Field(name, kind, nullable=False) for name, kind in cols if name]
+
+    def _probabilities(self, points: np.ndarray) -> np.ndarray:
+        return probabilities(points, self.weights, self.gaussians)
+
+    def transform_batch(self, frame: Frame) -> None:
+        x = frame.vectors(self.features_col, self.name)
+        if not len(x):
+            x = empty_features(self.num_features)
+        if x.size != self.num_features:
+            raise self.invalid(
+                f"features have size {x.size}, the model expects {self.num_features}", column=self.features_col, row=0
+            )
+        prob = self._probabilities(x.to_dense())
+        if self.pred_col:
+            frame.set(self.pred_col, cm.argmax(prob).astype(np.int64))
+        if self.prob_col:
+            frame.set(self.prob_col, VectorColumn.from_dense(prob))
+
+    def transform_row(self, row: dict[str, Any]) -> None:
+        x = row_vector(self, row, self.features_col)
+        if vector_size(x) != self.num_features:
+            raise self.invalid(
+                f"features have size {vector_size(x)}, the model expects {self.num_features}", column=self.features_col
+            )
+        prob = self._probabilities(to_dense(x)[None, :])[0]
+        if self.pred_col:
+            row[self.pred_col] = int(cm.argmax_row(prob.tolist()))
+        if self.prob_col:
+            row[self.prob_col] = prob
