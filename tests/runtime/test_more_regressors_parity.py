@@ -31,3 +31,19 @@ def test_isotonic_regression(spark, tmp_path, column):
             [(Vectors.dense([0.5, p]) if i % 2 else Vectors.sparse(2, [1], [p]),) for i, p in enumerate(probes)], ["v"]
         )
     assert_parity_both_paths(model, score, tmp_path)
+
+
+def test_aft_survival_regression_with_quantiles(spark, tmp_path):
+    from pyspark.ml.linalg import Vectors
+    from pyspark.ml.regression import AFTSurvivalRegression
+
+    rng = random.Random(8)
+    rows = []
+    for i in range(30):
+        x = [rng.uniform(0, 2), rng.uniform(-1, 1), 0.0 if i % 3 else 1.0]
+        nz = [j for j, v in enumerate(x) if v != 0.0]
+        vec = Vectors.sparse(3, nz, [x[j] for j in nz]) if i % 2 else Vectors.dense(x)
+        rows.append((vec, rng.expovariate(1.0 / (1.0 + x[0])), float(i % 4 != 0)))
+    df = spark.createDataFrame(rows, ["features", "label", "censor"])
+    model = AFTSurvivalRegression(quantilesCol="quantiles", quantileProbabilities=[0.1, 0.5, 0.9], maxIter=30).fit(df)
+    assert_parity_both_paths(model, df.drop("label", "censor").limit(12), tmp_path)
