@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -13,6 +12,7 @@ from .errors import InvalidInputError, ModelLoadError, RowFiltered, SparkMLRunti
 from .frame import JSON_PLAIN_TYPES, Field, Frame, to_json_value
 from .io.metadata import StageMetadata, read_metadata
 from .stages import REGISTRY, Stage
+from .stages.schema import derive_schema
 
 _PIPELINE_CLASSES = {"org.apache.spark.ml.PipelineModel", "org.apache.spark.ml.Pipeline"}
 _TUNING_CLASSES = {
@@ -94,37 +94,7 @@ class Pipeline:
         self.input_schema, self.output_schema = self._derive_schema()
 
     def _derive_schema(self) -> tuple[list[Field], list[Field]]:
-        """The caller's columns and the added ones, with what may be left out.
-
-        An input is optional when every stage reading it tolerates its absence (Spark's
-        StringIndexerModel skips an absent column); it becomes required again as soon as a
-        later stage needs an output that exists only when it is given.
-        """
-        produced: dict[str, Field] = {}
-        needed: dict[str, Field] = {}
-        # produced column -> the optional caller columns it exists only with
-        roots: dict[str, set[str]] = {}
-        required: set[str] = set()
-        for stage in self.stages:
-            for f in stage.input_fields():
-                if f.name in produced:
-                    if f.required:
-                        required.update(roots.get(f.name, ()))
-                    continue
-                needed.setdefault(f.name, f)
-                if f.required:
-                    required.add(f.name)
-            conditional = stage.conditional_outputs()
-            for f in stage.output_fields():
-                produced[f.name] = f
-                source = conditional.get(f.name)
-                if source is None:
-                    roots.pop(f.name, None)
-                else:
-                    roots[f.name] = set(roots.get(source, ())) if source in produced else {source}
-        inputs = [replace(f, required=f.name in required) for f in needed.values()]
-        outputs = [replace(f, required=not (roots.get(f.name, set()) - required)) for f in produced.values()]
-        return inputs, outputs
+        return derive_schema(self.stages)
 
     def __repr__(self) -> str:
         return f"Pipeline([{', '.join(s.name for s in self.stages)}])"

@@ -68,6 +68,10 @@ class Stage(ABC):
         """
         return {}
 
+    def removed_columns(self) -> list[str]:
+        """Columns the stage drops from the rows (RFormula's ColumnPruner). Default: none."""
+        return []
+
     # --- scoring ----------------------------------------------------------------------------
     @abstractmethod
     def transform_batch(self, frame: Frame) -> None:
