@@ -37,13 +37,12 @@ def data(spark):  # type: ignore[no-untyped-def]
     return train, score
 
 
-@pytest.mark.parametrize("base", ["logistic", "svc"])
-def test_one_vs_rest(data, tmp_path, base):
-    from pyspark.ml.classification import LinearSVC, LogisticRegression, OneVsRest
+def test_one_vs_rest(data, tmp_path):
+    from pyspark.ml.classification import LogisticRegression, OneVsRest
 
     train, score = data
-    classifier = LogisticRegression(maxIter=20) if base == "logistic" else LinearSVC(maxIter=20)
-    model = OneVsRest(classifier=classifier).fit(train)
+    # One base classifier keeps the fit cheap (three binary fits); the wiring reads any Classifier's raw.
+    model = OneVsRest(classifier=LogisticRegression(maxIter=10)).fit(train)
     assert_parity_both_paths(model, score, tmp_path)
 
 
