@@ -354,3 +354,20 @@ def test_categorical_stage_contracts(spark, tmp_path):
     # Under handleInvalid='error' a null is refused, so the contract says non-nullable.
     strict = save_and_load(fit_indexer(spark, "frequencyDesc"), tmp_path, "strict")
     assert all(not f.nullable for f in strict.input_schema)
+
+
+@pytest.mark.parametrize("target", ["binary", "continuous"])
+def test_target_encoder(spark, tmp_path, target):
+    from pyspark.ml.feature import TargetEncoder
+
+    from .model_parity import assert_parity_both_paths
+
+    train = [
+        (float(i % 3), float(i % 4) if i % 5 else None, float(i % 2) if target == "binary" else i * 0.5)
+        for i in range(20)
+    ]
+    df = spark.createDataFrame(train, "a double, b double, y double")
+    encoder = TargetEncoder(inputCols=["a", "b"], outputCols=["a_te", "b_te"], labelCol="y", targetType=target)
+    model = encoder.setSmoothing(1.5).setHandleInvalid("keep").fit(df)
+    score = [(0.0, 1.0), (2.0, None), (7.0, 3.0), (1.0, 9.0), (None, 0.0)] * 2  # unseen and null values
+    assert_parity_both_paths(model, spark.createDataFrame(score, "a double, b double"), tmp_path)
