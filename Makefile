@@ -12,7 +12,7 @@ install: $(STAMP)  ## create .venv with every dependency (idempotent)
 $(STAMP): pyproject.toml libs/sparkml_runtime/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e libs/sparkml_runtime -e '.[dev]'
+	$(PY) -m pip install -q -e libs/sparkml_runtime -e '.[dev,deploy]'
 	touch $(STAMP)
 
 kafka-jars: install  ## fetch the pinned Apache Kafka jars with Maven (cached in .kafka/)
@@ -53,6 +53,21 @@ lint: install
 
 typecheck: install
 	$(VENV)/bin/mypy
+
+.PHONY: compose-up compose-down compose-test
+
+compose-up: kafka-jars  ## the stack in containers on 127.0.0.1 (Kafka 9092, Prometheus 9090); see README
+	tools/docker-engine.sh up
+	$(PY) deploy/docker_context.py
+	docker compose up -d --build --pull never --wait
+
+compose-down:  ## stop the compose stack (its volumes are kept; `docker compose down -v` drops them)
+	docker compose down
+
+# `make test` runs these too (marked `compose`); they set up the Docker engine when it is missing
+# (tools/docker-engine.sh up) and are skipped, with the reason in one line, where none can run.
+compose-test: kafka-jars  ## build and start the compose stack, train, score, scrape, then remove it
+	$(PY) -m pytest -m compose tests/deploy
 
 clean:
 	rm -rf $(VENV) .kafka build *.egg-info .pytest_cache .mypy_cache .ruff_cache

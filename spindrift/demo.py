@@ -71,7 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed for start-up and for training")
     args = parser.parse_args(argv)
-    console = Console()
+    # Rich falls back to 80 columns without a terminal (make demo piped to a log): the table needs more.
+    console = Console() if sys.stdout.isatty() else Console(width=120)
     started = time.monotonic()
     try:
         state = _up(console, args)

@@ -19,7 +19,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -31,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from spindrift.ports import port_is_free
 from spindrift.topology import REPO_ROOT
 
 __all__ = [
@@ -128,17 +128,6 @@ def _is_ours(pid: int, marker: str) -> bool:
         return False
     # A zombie (state Z) has exited; it only waits for its parent to reap it.
     return marker in cmdline and stat.rsplit(")", 1)[-1].split()[0] != "Z"
-
-
-def port_is_free(port: int) -> bool:
-    """True when nothing listens on 127.0.0.1:``port``."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def http_status(url: str, timeout: float = 2.0) -> int | None:

@@ -19,7 +19,6 @@ import contextlib
 import ctypes
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ from pathlib import Path
 from types import TracebackType
 
 from spindrift.kafka.settings import KafkaSettings
+from spindrift.ports import free_port
 
 __all__ = ["ServiceProcess", "Topology", "TopologyError", "free_port"]
 
@@ -39,13 +39,6 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 class TopologyError(RuntimeError):
     """A process of the topology did not start or answer its health check in time."""
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _die_with_parent() -> None:

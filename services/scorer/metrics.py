@@ -6,9 +6,12 @@ missing); :class:`spindrift.observability.HealthServer` serves it on ``/metrics`
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import Counter, Gauge, Histogram
 
 _ROW_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
+_LOAD_SECONDS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 _FAST_SECONDS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 REQUESTS = Counter(
@@ -35,13 +38,30 @@ REQUEST_AGE_SECONDS = Histogram(
     buckets=_FAST_SECONDS,
 )
 MODEL_VERSIONS_LOADED = Gauge("spindrift_scorer_model_versions_loaded", "Model versions loaded and validated.")
+MODEL_VERSION_LOADED = Gauge(
+    "spindrift_scorer_model_version_loaded",
+    "1 for each model version this scorer has loaded and can serve (retired versions disappear).",
+    ["model", "version"],
+)
 MODEL_LOAD_FAILURES = Counter(
     "spindrift_scorer_model_load_failures", "Model versions that failed to load or validate.", ["model"]
 )
 MODEL_LOAD_SECONDS = Histogram(
-    "spindrift_scorer_model_load_seconds", "Time to load and validate one model version.", buckets=_FAST_SECONDS
+    "spindrift_scorer_model_load_seconds",
+    "Time to load and validate one model version, by model.",
+    ["model"],
+    buckets=_LOAD_SECONDS,
 )
 DLQ = Counter("spindrift_scorer_dlq", "Records sent to the dead-letter topic, by reason.", ["reason"])
 REPLY_FAILURES = Counter(
     "spindrift_scorer_reply_failures", "Replies the broker did not acknowledge (the batch is re-delivered).", []
 )
+
+
+def show_loaded_versions(keys: Iterable[tuple[str, int]]) -> None:
+    """Publish the set of loaded ``(model, version)`` pairs on both loaded-version gauges."""
+    loaded = sorted(set(keys))
+    MODEL_VERSIONS_LOADED.set(len(loaded))
+    MODEL_VERSION_LOADED.clear()
+    for model, version in loaded:
+        MODEL_VERSION_LOADED.labels(model, str(version)).set(1)

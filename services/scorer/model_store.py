@@ -249,7 +249,7 @@ class ModelStore:
             self._install(key, failed=reason)
             return
         elapsed = time.perf_counter() - started
-        metrics.MODEL_LOAD_SECONDS.observe(elapsed)
+        metrics.MODEL_LOAD_SECONDS.labels(info.name).observe(elapsed)
         self._install(key, loaded=LoadedVersion(info.name, key[1], pipeline, manifest, model_dir, elapsed))
         log.info("loaded %s v%d (%s) in %.3f s", *key, pipeline, elapsed)
 
@@ -265,7 +265,7 @@ class ModelStore:
                 new_failed[key] = failed
                 new_loaded.pop(key, None)
             self._snapshot = StoreSnapshot(old.state, new_loaded, new_failed)
-            metrics.MODEL_VERSIONS_LOADED.set(len(new_loaded))
+            metrics.show_loaded_versions(new_loaded)
 
     def _refresh_locked(self) -> None:
         state = self._registry_view()
@@ -295,7 +295,7 @@ class ModelStore:
         retired = {(i.name, int(i.version)) for i in _retired_versions(state)}
         loaded = {k: v for k, v in current.loaded.items() if k not in retired}  # free retired models' memory
         self._snapshot = StoreSnapshot(state, loaded, current.failed)
-        metrics.MODEL_VERSIONS_LOADED.set(len(loaded))
+        metrics.show_loaded_versions(loaded)
 
 
 def _pipeline_dir(model_dir: Path) -> Path:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from spindrift.kafka.lag import LagMonitor
 from spindrift.kafka.settings import KafkaSettings, make_fast_consumer, make_fast_producer
 from spindrift.kafka.topics import SCORE_DLQ, SCORE_REQUESTS, TopicSpec, ensure_topics, standard_topics
 from spindrift.observability import HealthServer
@@ -69,7 +70,7 @@ class ScorerService:
         )
         self._ready = threading.Event()
         self._closing = threading.Event()
-        self.health = HealthServer(settings.metrics_port, self.ready, status=self.status)
+        self.health = HealthServer(settings.metrics_port, self.ready, status=self.status, host=settings.metrics_host)
         self._loop_running: ConsumeProduceLoop[Any] | None = None
         self._refresher = threading.Thread(target=self._refresh_forever, name="store-refresh", daemon=True)
 
@@ -84,8 +85,9 @@ class ScorerService:
         ensure_topics(self.kafka, specs + list(extra_topics or []))
         self.health.start()
         log.info(
-            "scorer %s: metrics and health on http://127.0.0.1:%d (/metrics, /health/ready)",
+            "scorer %s: metrics and health on http://%s:%d (/metrics, /health/ready)",
             self.settings.scorer_id,
+            self.settings.metrics_host,
             self.health.port,
         )
         self.follower.start()
@@ -119,7 +121,11 @@ class ScorerService:
             max_reply_bytes=self.settings.max_reply_bytes,
         )
         log.info("consuming %s as group %s", self.settings.requests_topic, self.settings.group_id)
-        self._loop(handler, [self.settings.requests_topic], self.settings.group_id).run(stop)
+        lag = LagMonitor(self.kafka, self.settings.group_id, [self.settings.requests_topic]).start()
+        try:
+            self._loop(handler, [self.settings.requests_topic], self.settings.group_id).run(stop)
+        finally:
+            lag.stop()
 
     def run_stream(self, spec: StreamSpec, stop: threading.Event) -> None:
         """Enrich ``spec.in_topic`` events onto ``spec.out_topic`` until ``stop`` is set."""

@@ -67,6 +67,9 @@ class ScorerSettings(BaseSettings):
     missing_topic_ms: int = Field(default=3_000, ge=100)
     """How long to wait for a reply topic's metadata before deciding it does not exist and dead-lettering the request."""
 
+    metrics_host: str = "127.0.0.1"
+    """Address /metrics and /health/* listen on; containers set 0.0.0.0 so Prometheus can scrape them."""
+
     metrics_port: int = Field(default=0, ge=0, le=65535)
     """Port of /metrics and /health/*; 0 picks a free port, which the scorer logs at start."""
 

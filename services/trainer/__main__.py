@@ -14,6 +14,7 @@ from types import FrameType
 
 from pydantic import ValidationError
 
+from spindrift.kafka.lag import LagMonitor
 from spindrift.kafka.readiness import ClusterUnavailable, wait_for_cluster
 from spindrift.kafka.settings import KafkaSettings
 from spindrift.observability import HealthServer
@@ -43,8 +44,10 @@ def main() -> int:
         load_functions_module(settings.functions_module)
     log.info("settings %s; training functions: %s", describe_settings(settings), registered_functions() or "none")
     worker = TrainerWorker(settings, kafka)
-    health = HealthServer(settings.metrics_port, lambda: worker.ready, status=worker.status).start()
-    log.info("health and metrics on http://127.0.0.1:%d (/metrics, /health/ready)", health.port)
+    health = HealthServer(
+        settings.metrics_port, lambda: worker.ready, status=worker.status, host=settings.metrics_host
+    ).start()
+    log.info("health and metrics on http://%s:%d (/metrics, /health/ready)", settings.metrics_host, health.port)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         log.info("signal %d: stopping (a running job is handed back to the group)", signum)
@@ -55,8 +58,12 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     log.info("waiting up to %.0f s for Kafka at %s", kafka.connect_timeout_s, kafka.bootstrap_servers)
+    lag: LagMonitor | None = None
     try:
         wait_for_cluster(kafka, kafka.connect_timeout_s)
+        # Only once the cluster answers: a lag monitor on a missing broker would log its own errors
+        # over the one line that says what is wrong.
+        lag = LagMonitor(kafka, settings.group_id, [settings.requests_topic]).start()
         worker.run()
     except KeyboardInterrupt:
         log.info("stopped while starting")
@@ -68,6 +75,8 @@ def main() -> int:
         log.exception("trainer stopped by an error (Kafka at %s, KAFKA_BOOTSTRAP_SERVERS)", kafka.bootstrap_servers)
         return 1
     finally:
+        if lag is not None:
+            lag.stop()
         health.stop()
     return 0
 

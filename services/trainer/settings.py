@@ -95,6 +95,9 @@ class TrainerSettings(BaseSettings):
     progress_interval_s: float = Field(default=2.0, gt=0)
     """How often a running job reports Spark task progress."""
 
+    metrics_host: str = "127.0.0.1"
+    """Address /metrics and /health/* listen on; containers set 0.0.0.0 so Prometheus can scrape them."""
+
     metrics_port: int = Field(default=0, ge=0, le=65535)
     """Port of /metrics and /health/*; 0 picks a free port, which the trainer logs at start."""
 

@@ -24,7 +24,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,7 @@ from types import TracebackType
 
 from spindrift.kafka.readiness import ClusterUnavailable, wait_for_cluster
 from spindrift.kafka.settings import KafkaSettings
+from spindrift.ports import free_port, port_is_free
 
 __all__ = ["EmbeddedKafka", "EmbeddedKafkaError", "default_home", "ensure_jars", "kafka_version"]
 
@@ -122,27 +122,6 @@ def ensure_jars(jars_dir: Path | None = None, *, quiet: bool = False) -> Path:
         count = len(list(jars.glob("*.jar")))
         print(f"fetched {count} jars in {time.monotonic() - started:.1f} s", flush=True)
     return jars
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _port_is_free(port: int) -> bool:
-    """Whether the broker could listen on ``port`` now.
-
-    SO_REUSEADDR as the JVM's own listener sets it: without it, connections of a broker that just
-    stopped (TIME_WAIT, up to a minute) made a restart on its own port fail this probe.
-    """
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def _die_with_parent() -> None:
@@ -274,15 +253,15 @@ class EmbeddedKafka:
     # -- steps ------------------------------------------------------------------------------
 
     def _choose_ports(self) -> None:
-        if self._requested_port and not _port_is_free(self._requested_port):
+        if self._requested_port and not port_is_free(self._requested_port):
             raise EmbeddedKafkaError(
                 f"port {self._requested_port} on 127.0.0.1 is taken (another broker?); "
                 "stop it or pick another port (0 = any free port)"
             )
-        self.port = self._requested_port or _free_port()
-        self.controller_port = self._requested_controller_port or _free_port()
+        self.port = self._requested_port or free_port()
+        self.controller_port = self._requested_controller_port or free_port()
         while self.controller_port == self.port:
-            self.controller_port = _free_port()
+            self.controller_port = free_port()
 
     def _write_config(self) -> None:
         assert self._workdir is not None

@@ -340,12 +340,34 @@ def test_categorical_stage_contracts(spark, tmp_path):
     ).fit(indexer_df(spark, NAMED_TRAIN))
     pipeline = save_and_load(model, tmp_path, "contracts")
     indexer, encoder = pipeline.stages
-    assert indexer.input_fields() == [Field("color", "numeric", True), Field("n", "numeric", True)]
+    # Spark skips an absent indexer input, so the stage alone does not require it ...
+    assert indexer.input_fields() == [
+        Field("color", "numeric", True, required=False),
+        Field("n", "numeric", True, required=False),
+    ]
     assert indexer.output_fields() == [Field("ci", "double", False), Field("ni", "double", False)]
     assert encoder.input_fields() == [Field("ci", "double", True), Field("ni", "double", True)]
     assert encoder.output_fields() == [Field("cv", "vector", True), Field("nv", "vector", True)]
-    assert [f.name for f in pipeline.input_schema] == ["color", "n"]
+    # ... but the encoder needs its outputs, so the pipeline does.
+    assert [(f.name, f.required) for f in pipeline.input_schema] == [("color", True), ("n", True)]
     assert [f.name for f in pipeline.output_schema] == ["ci", "ni", "cv", "nv"]
     # Under handleInvalid='error' a null is refused, so the contract says non-nullable.
     strict = save_and_load(fit_indexer(spark, "frequencyDesc"), tmp_path, "strict")
     assert all(not f.nullable for f in strict.input_schema)
+
+
+@pytest.mark.parametrize("target", ["binary", "continuous"])
+def test_target_encoder(spark, tmp_path, target):
+    from pyspark.ml.feature import TargetEncoder
+
+    from .model_parity import assert_parity_both_paths
+
+    train = [
+        (float(i % 3), float(i % 4) if i % 5 else None, float(i % 2) if target == "binary" else i * 0.5)
+        for i in range(20)
+    ]
+    df = spark.createDataFrame(train, "a double, b double, y double")
+    encoder = TargetEncoder(inputCols=["a", "b"], outputCols=["a_te", "b_te"], labelCol="y", targetType=target)
+    model = encoder.setSmoothing(1.5).setHandleInvalid("keep").fit(df)
+    score = [(0.0, 1.0), (2.0, None), (7.0, 3.0), (1.0, 9.0), (None, 0.0)] * 2  # unseen and null values
+    assert_parity_both_paths(model, spark.createDataFrame(score, "a double, b double"), tmp_path)

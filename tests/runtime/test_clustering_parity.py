@@ -79,3 +79,27 @@ def test_unmeasurable_points_are_errors_as_in_spark(spark, tmp_path, measure, ba
     with pytest.raises(InvalidInputError, match=we_say) as batch_error:
         pipeline.transform_rows([{"features": [1.0, 0.0, 0.0]}] * 9 + [{"features": bad}])
     assert batch_error.value.row == 9
+
+
+@pytest.mark.parametrize("measure", ["euclidean", "cosine"])
+def test_bisecting_kmeans(spark, tmp_path, measure):
+    from pyspark.ml.clustering import BisectingKMeans
+
+    model = BisectingKMeans(k=4, seed=3, distanceMeasure=measure, maxIter=10).fit(_training(spark))
+    points = [p for p in _points(list(CENTERS)) if p.norm(2) > 0 and p.norm(2) < 1e100]
+    df = spark.createDataFrame([(i, p) for i, p in enumerate(points)], ["id", "features"])
+    assert_parity_both_paths(model, df, tmp_path)
+
+
+def test_gaussian_mixture(spark, tmp_path):
+    from pyspark.ml.clustering import GaussianMixture
+    from pyspark.ml.linalg import Vectors
+
+    rng = random.Random(4)
+    train = [
+        (Vectors.dense([rng.gauss(c, 0.6), rng.gauss(-c, 0.4), rng.gauss(0, 1)]),) for c in (0, 3) for _ in range(15)
+    ]
+    model = GaussianMixture(k=2, seed=1, maxIter=20).fit(spark.createDataFrame(train, ["features"]))
+    points = _points(list(CENTERS))[:-5] + [Vectors.dense([40.0, -40.0, 9.0])]  # far from both: pdfs underflow
+    df = spark.createDataFrame([(i, p) for i, p in enumerate(points)], ["id", "features"])
+    assert_parity_both_paths(model, df, tmp_path)

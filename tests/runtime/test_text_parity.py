@@ -267,3 +267,15 @@ def test_text_stage_contracts(spark, tmp_path):
     with pytest.raises(InvalidInputError) as err:
         pipeline.transform_rows([{"text": "ok"}, {"text": 42}])
     assert (err.value.column, err.value.row) == ("text", 1)
+
+
+def test_word2vec(spark, tmp_path):
+    from pyspark.ml.feature import Word2Vec
+
+    from .model_parity import assert_parity_both_paths
+
+    sentences = ["spark is fast", "spark ml is fun", "numpy is fast too", "fun with vectors", "is it fast"] * 3
+    train = spark.createDataFrame([(s.split(),) for s in sentences], ["words"])
+    model = Word2Vec(inputCol="words", outputCol="vec", vectorSize=4, minCount=1, seed=2, maxIter=2).fit(train)
+    score = [["spark", "is", "fast"], [], ["unknown", "words"], ["fun", "unknown"], ["spark"]] * 2
+    assert_parity_both_paths(model, spark.createDataFrame([(w,) for w in score], "words array<string>"), tmp_path)

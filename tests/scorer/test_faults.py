@@ -135,7 +135,8 @@ def test_a_reply_over_the_size_limit_gets_reply_too_large_and_batch_mates_one_re
     big_row = {"id": 1, "text": distinct_words(60_000)}  # ~420 KB in, well over 1 MB out
     duplicates_before = client.duplicate_replies
     # Same key → same partition, so the request behind it is very likely in the same batch.
-    big = client.predict_async(one_scorer.name, [big_row], key="big", timeout=TIMEOUT_S)
+    # Every column out (the tokens and the hashed vector too): the default, the final stage's outputs, is small.
+    big = client.predict_async(one_scorer.name, [big_row], key="big", timeout=TIMEOUT_S, outputs=["*"])
     mates = [
         client.predict_async(one_scorer.name, [{"id": i, "text": "spark"}], key="big", timeout=TIMEOUT_S)
         for i in range(3)
@@ -159,7 +160,7 @@ def test_a_reply_the_broker_refuses_gets_reply_too_large_and_the_partition_moves
     reply_topic = f"replies.small-{uuid.uuid4().hex[:8]}"
     ensure_topics(one_scorer.kafka, [TopicSpec(reply_topic, 1, {"max.message.bytes": "20000"})])
     rows = [{"id": i, "text": distinct_words(50)} for i in range(40)]
-    body = {"request_id": "small-topic", "model": one_scorer.name, "rows": rows}
+    body = {"request_id": "small-topic", "model": one_scorer.name, "rows": rows, "outputs": ["*"]}
     headers = [
         (kh.CONTENT_TYPE, b"application/json"),
         (kh.REPLY_TOPIC, reply_topic.encode()),
@@ -191,7 +192,12 @@ def test_spring_json_without_content_type_is_answered_on_its_reply_partition_in_
     ensure_topics(one_scorer.kafka, [TopicSpec(reply_topic, 3)])
     correlation = uuid.uuid4().bytes
     # Python writes a bare NaN token, as lenient JSON writers do; the echoed column must come back strict.
-    body = {"request_id": "spring-1", "model": one_scorer.name, "rows": [{"id": 0, "text": "spark", "w": float("nan")}]}
+    body = {
+        "request_id": "spring-1",
+        "model": one_scorer.name,
+        "rows": [{"id": 0, "text": "spark", "w": float("nan")}],
+        "outputs": ["w", "prediction"],
+    }
     headers = [
         ("__TypeId__", b"com.example.ScoreRequest"),  # what Spring's JsonSerializer adds; no content-type
         (kh.REPLY_TOPIC, reply_topic.encode()),

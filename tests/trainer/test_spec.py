@@ -23,7 +23,18 @@ def test_tutorial_spec_is_valid_and_typed():
 
 def test_every_stage_the_runtime_supports_is_allow_listed():
     allowed = {name for stage in ALLOWED_STAGES for name in fitted_class_name(stage)}
-    missing = [c for c in sparkml_runtime.supported_stages() if c not in allowed and not c.endswith("PipelineModel")]
+    # Not trainable on their own: RFormula's inner helpers, and OneVsRest, whose `classifier`
+    # param is an estimator a JSON spec does not express (the runtime serves it when Spark saved it).
+    not_trainable = {
+        "org.apache.spark.ml.feature.ColumnPruner",
+        "org.apache.spark.ml.feature.VectorAttributeRewriter",
+        "org.apache.spark.ml.classification.OneVsRestModel",
+    }
+    missing = [
+        c
+        for c in sparkml_runtime.supported_stages()
+        if c not in allowed and not c.endswith("PipelineModel") and c not in not_trainable
+    ]
     assert not missing, f"runtime stages without an allow-list entry: {missing}"
 
 

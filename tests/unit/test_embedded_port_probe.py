@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from spindrift.kafka.embedded import _port_is_free
+from spindrift.ports import port_is_free
 
 
 def test_a_port_just_released_with_connections_in_time_wait_counts_as_free() -> None:
@@ -28,11 +28,11 @@ def test_a_port_just_released_with_connections_in_time_wait_counts_as_free() -> 
     finally:
         plain.close()
     assert time_wait, "the setup must leave the port in TIME_WAIT, or this test proves nothing"
-    assert _port_is_free(port)
+    assert port_is_free(port)
 
 
 def test_a_port_someone_listens_on_is_not_free() -> None:
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen()
-        assert not _port_is_free(server.getsockname()[1])
+        assert not port_is_free(server.getsockname()[1])

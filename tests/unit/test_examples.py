@@ -17,4 +17,8 @@ def test_the_tutorial_spec_file_is_the_demos_spec() -> None:
 
 def test_the_tutorial_spec_file_is_a_spec_the_trainer_accepts() -> None:
     spec = parse_train_spec(json.loads((EXAMPLES / "tutorial.json").read_text()))
-    assert spec.model == "tutorial" and [s.name for s in spec.stages] == ["Tokenizer", "HashingTF", "LogisticRegression"]
+    assert spec.model == "tutorial" and [s.name for s in spec.stages] == [
+        "Tokenizer",
+        "HashingTF",
+        "LogisticRegression",
+    ]

@@ -20,19 +20,24 @@ from .vectors import SparseVector, VectorColumn, vector_to_json
 
 @dataclass(frozen=True)
 class Field:
-    """A column of a model's contract: name, type and whether null is accepted.
+    """A column of a model's contract: name, type, whether null is accepted and whether it
+    must be there at all.
 
     Types are Spark SQL names: ``double``, ``string``, ``array<string>``, ``vector``,
     or ``numeric`` (any number, or a string for stages that index labels).
+    ``required=False`` on an input: the column may be left out (e.g. a label that a
+    StringIndexer indexes, which Spark skips when absent, as at serving time); on an output:
+    the column is added only when its optional input is given.
     """
 
     name: str
     type: str
     nullable: bool = True
+    required: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form for manifests and the HTTP API."""
-        return {"name": self.name, "type": self.type, "nullable": self.nullable}
+        return {"name": self.name, "type": self.type, "nullable": self.nullable, "required": self.required}
 
 
 def _is_number(v: Any) -> bool:

@@ -20,6 +20,7 @@ from .frame import JSON_PLAIN_TYPES, Field, Frame, to_json_value
 from .io.metadata import StageMetadata, read_metadata
 from .projection import Plan, make_plan
 from .stages import REGISTRY, Stage
+from .stages.schema import derive_schema
 
 _PIPELINE_CLASSES = {"org.apache.spark.ml.PipelineModel", "org.apache.spark.ml.Pipeline"}
 _TUNING_CLASSES = {
@@ -104,15 +105,7 @@ class Pipeline:
         self._plans: dict[tuple[str, ...] | None, Plan] = {}
 
     def _derive_schema(self) -> tuple[list[Field], list[Field]]:
-        produced: dict[str, Field] = {}
-        needed: dict[str, Field] = {}
-        for stage in self.stages:
-            for f in stage.input_fields():
-                if f.name not in produced and f.name not in needed:
-                    needed[f.name] = f
-            for f in stage.output_fields():
-                produced[f.name] = f
-        return list(needed.values()), list(produced.values())
+        return derive_schema(self.stages)
 
     def __repr__(self) -> str:
         return f"Pipeline([{', '.join(s.name for s in self.stages)}])"

@@ -161,3 +161,45 @@ class KMeansCenters:
                 if d < best:
                     best, best_index = d, i
         return best_index
+
+
+def descend_tree(dist: np.ndarray, children: list[list[int]], root: int, leaf_index: list[int]) -> np.ndarray:
+    """Bisecting k-means ``ClusteringTreeNode.predict`` for every row of an (n, nodes) cost matrix.
+
+    From the root, each row moves to the child with the smallest cost (the first one on a
+    tie, as Scala's ``minBy``) until a leaf; the result is that leaf's cluster index.
+    """
+    n = dist.shape[0]
+    node = np.full(n, root, dtype=np.int64)
+    for _ in range(len(children)):  # a path is never longer than the node count
+        moved = False
+        for parent in np.unique(node).tolist():
+            kids = children[parent]
+            if not kids:
+                continue
+            at = node == parent
+            costs = dist[np.ix_(at, kids)]
+            best = np.zeros(costs.shape[0], dtype=np.int64)
+            top = costs[:, 0].copy()
+            for j in range(1, len(kids)):
+                better = costs[:, j] < top
+                best[better] = j
+                top = np.where(better, costs[:, j], top)
+            node[at] = np.asarray(kids)[best]
+            moved = True
+        if not moved:
+            break
+    return np.asarray(leaf_index)[node]
+
+
+def descend_tree_row(dist: list[float], children: list[list[int]], root: int, leaf_index: list[int]) -> int:
+    """Row form of :func:`descend_tree`."""
+    node = root
+    while children[node]:
+        kids = children[node]
+        best = kids[0]
+        for k in kids[1:]:
+            if dist[k] < dist[best]:
+                best = k
+        node = best
+    return leaf_index[node]

@@ -60,6 +60,18 @@ class Stage(ABC):
     def output_fields(self) -> list[Field]:
         """Columns the stage adds, in the order Spark adds them."""
 
+    def conditional_outputs(self) -> dict[str, str]:
+        """Outputs added only when an optional input is present: output name -> input name.
+
+        Spark's StringIndexerModel, for one, skips an input column absent from the dataset
+        and adds no output for it. Default: none.
+        """
+        return {}
+
+    def removed_columns(self) -> list[str]:
+        """Columns the stage drops from the rows (RFormula's ColumnPruner). Default: none."""
+        return []
+
     # --- scoring ----------------------------------------------------------------------------
     @abstractmethod
     def transform_batch(self, frame: Frame) -> None:

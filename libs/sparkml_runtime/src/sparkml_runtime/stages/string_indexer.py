@@ -28,7 +28,10 @@ class StringIndexerModel(Stage):
 
     handleInvalid: 'error' raises on null or unseen labels; 'keep' gives them index
     numLabels; 'skip' drops the row, and, like Spark's ``na.drop``, also drops a row whose
-    numeric input is NaN.
+    numeric input is NaN. An input column absent from the rows is skipped with no output,
+    as Spark's ``transform`` does: a pipeline that indexes its label scores rows without one.
+    Under 'skip' Spark's row filter reads every input column, so there an absent column
+    is an error, as in Spark.
     """
 
     handle_invalid_modes = _MODES
@@ -57,7 +60,13 @@ class StringIndexerModel(Stage):
 
     def input_fields(self) -> list[Field]:
         nullable = self.handle_invalid != "error"
-        return [Field(c, "numeric", nullable=nullable) for c in self.inputs]
+        optional = self.handle_invalid != "skip"
+        return [Field(c, "numeric", nullable=nullable, required=not optional) for c in self.inputs]
+
+    def conditional_outputs(self) -> dict[str, str]:
+        if self.handle_invalid == "skip":
+            return {}
+        return dict(zip(self.outputs, self.inputs, strict=True))
 
     def output_fields(self) -> list[Field]:
         return [Field(c, "double", nullable=False) for c in self.outputs]
@@ -83,7 +92,9 @@ class StringIndexerModel(Stage):
             try:
                 value = row[src]
             except KeyError:
-                value = row_value(self, row, src)  # raises the missing-column error
+                if mode == "skip":
+                    row_value(self, row, src)  # raises the missing-column error, as Spark's filter does
+                continue  # Spark skips an absent input column and adds no output for it
             if type(value) is str:
                 # The hot path: a known string label is one dict lookup.
                 found = table.by_string.get(value)
@@ -109,6 +120,8 @@ class StringIndexerModel(Stage):
         first_bad: tuple[int, int, Any, float] | None = None  # (row, column position, value, code)
         drop = np.zeros(frame.n, dtype=bool)
         for pos, (src, dst, table) in enumerate(self._specs):
+            if src not in frame.columns and mode != "skip":
+                continue  # Spark skips an absent input column and adds no output for it
             col = frame.raw(src, self.name)
             if isinstance(col, np.ndarray):
                 col = col.tolist()
