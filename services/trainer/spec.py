@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pyspark.ml import Pipeline, classification, clustering, feature, fpm, recommendation, regression
-from pyspark.ml.param import Param
+from pyspark.ml.param import Param, TypeConverters
 
 from .data import DataSpec, parse_data_spec
 from .errors import SpecError
@@ -237,12 +237,37 @@ def check_param(stage_name: str, param: str, value: Any, where: str) -> Any:
     if value is None:
         raise SpecError(f"{where} ({stage_name}): param '{param}' is null; leave it out to use Spark's default")
     try:
-        return spark_param.typeConverter(value)
+        converted = spark_param.typeConverter(value)
     except (TypeError, ValueError) as exc:
         raise SpecError(
             f"{where} ({stage_name}): param '{param}' has an unusable value {value!r} ({exc}); "
             f"expected: {spark_param.doc}"
         ) from None
+    _check_java_int(spark_param, converted, f"{where} ({stage_name}): param '{param}'")
+    return converted
+
+
+# Spark's int params are Java ints: a larger Python int reached the JVM and failed there with
+# py4j internals in the message, after the job had started.
+_JAVA_INT_MIN, _JAVA_INT_MAX = -(2**31), 2**31 - 1
+
+
+def _check_java_int(spark_param: Param, value: Any, what: str) -> None:
+    """SpecError when an int (or list of ints) param holds a number outside Java's int range."""
+    if spark_param.name == "seed":
+        return  # the one Long param (HasSeed): pyspark converts it with toInt, Spark holds 64 bits
+    if spark_param.typeConverter is TypeConverters.toInt:
+        numbers = [value]
+    elif spark_param.typeConverter is TypeConverters.toListInt:
+        numbers = list(value)
+    else:
+        return
+    for number in numbers:
+        if not _JAVA_INT_MIN <= number <= _JAVA_INT_MAX:
+            raise SpecError(
+                f"{what} = {number} is outside Spark's int range [{_JAVA_INT_MIN}, {_JAVA_INT_MAX}]; "
+                f"expected: {spark_param.doc}"
+            )
 
 
 def stage_param_names(cls: type) -> list[str]:

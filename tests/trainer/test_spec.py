@@ -61,6 +61,22 @@ def test_unknown_param_names_stage_and_param():
     assert "did you mean 'maxIter'" in message
 
 
+@pytest.mark.parametrize("value", [2**40, -(2**31) - 1])
+def test_an_int_param_outside_javas_int_range_is_rejected_before_spark_sees_it(value):
+    with pytest.raises(SpecError, match=r"param 'maxIter' = -?\d+ is outside Spark's int range"):
+        parse_stages([{"stage": "LogisticRegression", "params": {"maxIter": value}}])
+
+
+def test_a_seed_is_a_java_long_and_may_exceed_the_int_range():
+    assert parse_stages([{"stage": "RandomForestClassifier", "params": {"seed": 2**40}}])[0].params == {"seed": 2**40}
+
+
+def test_the_largest_java_int_is_accepted():
+    assert parse_stages([{"stage": "HashingTF", "params": {"numFeatures": 2**31 - 1}}])[0].params == {
+        "numFeatures": 2**31 - 1
+    }
+
+
 @pytest.mark.parametrize(
     "params,param",
     [
