@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 
 from spindrift.kafka.settings import KafkaSettings
@@ -82,7 +82,18 @@ class ClusterProbe:
         try:
             futures = self._admin.describe_consumer_groups([self._group_id], request_timeout=self._timeout_s)
             description = futures[self._group_id].result(timeout=self._timeout_s + 1.0)
-        except (KafkaException, TimeoutError, OSError) as exc:
+        except KafkaException as exc:
+            if _broker_answered(exc):
+                return ProbeResult(
+                    True, 0, f"Kafka answers but cannot describe group {self._group_id!r} yet: {_reason(exc)}", now
+                )
+            return ProbeResult(
+                False,
+                0,
+                f"Kafka at {self._settings.bootstrap_servers} did not answer: {_reason(exc)}",
+                now,
+            )
+        except (TimeoutError, OSError) as exc:
             return ProbeResult(
                 False,
                 0,
@@ -93,6 +104,19 @@ class ClusterProbe:
         if members == 0:
             return ProbeResult(True, 0, f"no scorer is running (consumer group {self._group_id!r} has no members)", now)
         return ProbeResult(True, members, f"{members} scorer(s) in group {self._group_id!r}", now)
+
+
+# A broker answered with these: the group's coordinator is still being elected or loaded (a fresh
+# cluster's first seconds). Kafka is reachable; the scorer count is simply not known yet.
+_COORDINATOR_STARTING = frozenset(
+    {KafkaError.COORDINATOR_NOT_AVAILABLE, KafkaError.COORDINATOR_LOAD_IN_PROGRESS, KafkaError.NOT_COORDINATOR}
+)
+
+
+def _broker_answered(exc: KafkaException) -> bool:
+    error = exc.args[0] if exc.args else None
+    code = error.code() if isinstance(error, KafkaError) else None
+    return code in _COORDINATOR_STARTING
 
 
 def _reason(exc: BaseException) -> str:

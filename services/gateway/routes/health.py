@@ -20,7 +20,9 @@ def live() -> dict[str, str]:
 @router.get("/health/ready", summary="Connected to Kafka and caught up with job and model state")
 def ready(backend: BackendDep) -> JSONResponse:
     """200 once this gateway can serve requests (a scorer may still be missing: see /v2/health/ready)."""
-    if backend.caught_up:
+    # The same conditions the routes require (connected, caught up, the cluster answering): a ready
+    # gateway whose first cluster probe had not answered yet turned requests away with 503.
+    if backend.caught_up and backend.probe.check().kafka_ok:
         return JSONResponse({"status": "ok", "detail": "connected to Kafka; job and model state caught up"})
     return JSONResponse(
         {"status": "unavailable", "detail": "connecting to Kafka or reading job and model state"}, status_code=503
