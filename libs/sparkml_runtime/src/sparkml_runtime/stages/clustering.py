@@ -20,6 +20,16 @@ from .base import Stage, first_true, register, row_vector
 from .classification import empty_features
 
 
+def _kmeans_centers(meta: StageMetadata, centers: list[Any], measure: str) -> KMeansCenters:
+    """The saved centers as :class:`KMeansCenters` (shared by KMeans and BisectingKMeans)."""
+    dense = np.vstack([to_dense(c) for c in centers])
+    is_dense = np.array([not isinstance(c, SparseVector) for c in centers])
+    try:
+        return KMeansCenters(dense, is_dense, measure)
+    except ValueError as exc:
+        raise UnsupportedStageError(meta.class_name, meta.uid, str(exc)) from None
+
+
 @register("org.apache.spark.ml.clustering.KMeansModel")
 class KMeans(Stage):
     """K-means: prediction is the index (an int, as in Spark) of the closest center."""
@@ -34,13 +44,8 @@ class KMeans(Stage):
         sizes = {vector_size(c) for c in centers}
         if len(sizes) != 1:
             raise ModelLoadError(f"{meta.path}: cluster centers have different sizes {sorted(sizes)}")
-        dense = np.vstack([to_dense(c) for c in centers])
-        is_dense = np.array([not isinstance(c, SparseVector) for c in centers])
-        try:
-            self.centers = KMeansCenters(dense, is_dense, measure)
-        except ValueError as exc:
-            raise UnsupportedStageError(meta.class_name, meta.uid, str(exc)) from None
-        self.num_features = dense.shape[1]
+        self.centers = _kmeans_centers(meta, centers, measure)
+        self.num_features = int(self.centers.centers.shape[1])
         self.cosine = measure == "cosine"
 
     @classmethod
@@ -124,13 +129,8 @@ class BisectingKMeans(Stage):
         self.root = roots[0]
         self.leaf_index = [int(n["index"]) for n in nodes]
         centers = [decode_vector(n["center"]) for n in nodes]
-        dense = np.vstack([to_dense(c) for c in centers])
-        is_dense = np.array([not isinstance(c, SparseVector) for c in centers])
-        try:
-            self.centers = KMeansCenters(dense, is_dense, measure)
-        except ValueError as exc:
-            raise UnsupportedStageError(meta.class_name, meta.uid, str(exc)) from None
-        self.num_features = dense.shape[1]
+        self.centers = _kmeans_centers(meta, centers, measure)
+        self.num_features = int(self.centers.centers.shape[1])
         self.cosine = measure == "cosine"
 
     @classmethod
