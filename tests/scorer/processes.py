@@ -8,11 +8,15 @@ import re
 import signal
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
 
+from kafka import TopicPartition
+
+from spindrift.kafka.settings import KafkaSettings, make_consumer
 from tests.waiting import wait_until
 
 _REPO = Path(__file__).resolve().parents[2]
@@ -98,7 +102,7 @@ class ScorerProcess:
         return f"ScorerProcess({self.name}, pid={self.proc.pid}, port={self.port})"
 
 
-def wait_for_partitions(procs: list[ScorerProcess], total: int, timeout: float = 60.0) -> None:
+def wait_for_partitions(procs: list[ScorerProcess], total: int, timeout: float = 30.0) -> None:
     """Wait until the group has split ``total`` partitions among ``procs``, each owning at least one."""
     owned: list[list[str]] = []
 
@@ -116,3 +120,21 @@ def scorer_env(kafka: Any, **scorer: str) -> dict[str, str]:
     env = {"KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers}
     env.update({f"SCORER_{k.upper()}": v for k, v in scorer.items()})
     return env
+
+
+def read_topic(kafka: KafkaSettings, topic: str, match: Any, timeout: float = 30.0) -> Any:
+    """The first record of ``topic`` (partition 0, from the beginning) for which ``match`` is true."""
+    consumer = make_consumer(kafka)
+    try:
+        tp = TopicPartition(topic, 0)
+        consumer.assign([tp])
+        consumer.seek_to_beginning(tp)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=200).values():
+                for record in records:
+                    if match(record):
+                        return record
+    finally:
+        consumer.close()
+    raise AssertionError(f"no matching record on {topic} within {timeout} s")

@@ -29,7 +29,7 @@ from spindrift.registry.publisher import publish_version
 from tests.waiting import wait_until
 
 from .conftest import TutorialModels, manifest
-from .processes import ScorerProcess, scorer_env
+from .processes import ScorerProcess, read_topic, scorer_env
 
 pytestmark = [pytest.mark.kafka, pytest.mark.spark, pytest.mark.slow]
 
@@ -92,24 +92,6 @@ def one_scorer(
         if client is not None:
             client.close()
         assert scorer.terminate() == 0, scorer.log_text()[-3000:]
-
-
-def read_topic(kafka: KafkaSettings, topic: str, match: Any, timeout: float = TIMEOUT_S) -> Any:
-    """The first record of ``topic`` (partition 0, from the beginning) for which ``match`` is true."""
-    consumer = make_consumer(kafka)
-    try:
-        tp = TopicPartition(topic, 0)
-        consumer.assign([tp])
-        consumer.seek_to_beginning(tp)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for records in consumer.poll(timeout_ms=200).values():
-                for record in records:
-                    if match(record):
-                        return record
-    finally:
-        consumer.close()
-    raise AssertionError(f"no matching record on {topic} within {timeout} s")
 
 
 # --- 1. poison records ----------------------------------------------------------------------

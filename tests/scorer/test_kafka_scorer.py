@@ -31,7 +31,7 @@ from tests.runtime.parity import assert_close
 from tests.waiting import wait_until
 
 from .conftest import TutorialModels, manifest
-from .processes import ScorerProcess, scorer_env, wait_for_partitions
+from .processes import ScorerProcess, read_topic, scorer_env, wait_for_partitions
 
 pytestmark = [pytest.mark.kafka, pytest.mark.spark, pytest.mark.slow]
 
@@ -494,17 +494,4 @@ def _first_record(consumer: Any, timeout: float) -> Any:
 
 
 def _find_dlq_record(cluster: Cluster, match: Any, timeout: float = REPLY_TIMEOUT_S) -> Any:
-    consumer = make_consumer(cluster.kafka)
-    try:
-        tp = TopicPartition(cluster.dlq_topic, 0)
-        consumer.assign([tp])
-        consumer.seek_to_beginning(tp)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for records in consumer.poll(timeout_ms=200).values():
-                for record in records:
-                    if match(record):
-                        return record
-    finally:
-        consumer.close()
-    raise AssertionError(f"no matching record on {cluster.dlq_topic} within {timeout} s")
+    return read_topic(cluster.kafka, cluster.dlq_topic, match, timeout)
