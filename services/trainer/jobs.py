@@ -10,112 +10,28 @@ cancel — ends in exactly one terminal event, and the worker keeps serving.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import shutil
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from spindrift.spark import session_alive
 
 from . import metrics
 from .errors import JobCancelled, JobError, readable_message
+from .job import JobOutcome, JobRequest, Phases, TrainerContext
+from .kinds import JOB_KINDS
 
 if TYPE_CHECKING:
-    from kafka import KafkaProducer
-    from pyspark.sql import SparkSession
-
-    from spindrift.kafka.settings import KafkaSettings
-
-    from .batch import PublishedModels
     from .events import JobEvents
     from .settings import TrainerSettings
 
 log = logging.getLogger(__name__)
 
-KINDS = {"TRAIN": "train", "SCORE_BATCH": "score_batch"}
 _CANCEL_REPEAT_S = 0.2
-
-
-@dataclass(frozen=True)
-class JobRequest:
-    """A job as the worker received it: id, kind (TRAIN or SCORE_BATCH) and its spec as JSON text."""
-
-    job_id: str
-    kind: str
-    spec_json: str
-    submitted_at_ms: int = 0
-
-    def spec(self) -> dict[str, Any]:
-        """The spec decoded; a SpecError when it is not a JSON object."""
-        from .spec import parse_json_object
-
-        return parse_json_object(self.spec_json, "spec_json")
-
-
-@dataclass
-class TrainerContext:
-    """What every job shares: the warm SparkSession, settings, Kafka clients and the work directory."""
-
-    spark: SparkSession
-    settings: TrainerSettings
-    kafka: KafkaSettings
-    producer: KafkaProducer
-    work_dir: Path
-    models: PublishedModels | None = None
-
-
-@dataclass
-class JobOutcome:
-    """How a job ended: ``published``, ``failed`` or ``cancelled``, with the terminal event's message."""
-
-    outcome: str
-    message: str
-    details: dict[str, Any] = field(default_factory=dict)
-
-
-class Phases:
-    """The current phase of a job and its share of the overall progress (0..1).
-
-    Every event that carries a progress value goes through here, under one lock, so the
-    progress of a job's events never goes backwards even though the job thread and the
-    progress thread both write them.
-    """
-
-    def __init__(self, events: JobEvents) -> None:
-        self._events = events
-        self.name = "starting"
-        self.start = 0.0
-        self.end = 0.0
-        self.spark_jobs_done = 0
-        self._last = 0.0
-        self._lock = threading.Lock()
-
-    def enter(self, name: str, start: float, end: float) -> None:
-        """Begin a phase and announce it with a PROGRESS event."""
-        with self._lock:
-            self.name, self.start, self.end, self.spark_jobs_done = name, start, end, 0
-            self._emit("PROGRESS", name, start, None)
-
-    def milestone(self, event_type: str, message: str, progress: float, details: dict[str, Any] | None = None) -> None:
-        """Write a milestone event (EVALUATED, CERTIFIED...) at ``progress``."""
-        with self._lock:
-            self._emit(event_type, message, progress, details)
-
-    def report(self, activity: str | None, spark_jobs_completed: int) -> None:
-        """A PROGRESS event for the running phase: what Spark is doing, or that it is still running."""
-        with self._lock:
-            self.spark_jobs_done += spark_jobs_completed
-            # Spark jobs of a phase are not known in advance: approach the phase's end as they complete.
-            fraction = 1.0 - 0.5 ** (self.spark_jobs_done / 4.0)
-            within = self.start + (self.end - self.start) * min(fraction, 0.95)
-            text = f"{self.name}: {activity}" if activity else f"{self.name} (still running)"
-            self._emit("PROGRESS", text, round(within, 4), None)
-
-    def _emit(self, event_type: str, message: str, progress: float, details: dict[str, Any] | None) -> None:
-        progress = max(progress, self._last)
-        self._events.emit(event_type, message, progress=progress, details=details)
-        self._last = progress
 
 
 class JobRunner:
@@ -151,7 +67,8 @@ class JobRunner:
     @property
     def kind(self) -> str:
         """The job's kind in metric-label form (train, score_batch)."""
-        return KINDS.get(self.request.kind, self.request.kind.lower())
+        kind = JOB_KINDS.get(self.request.kind)
+        return kind.label if kind is not None else self.request.kind.lower()
 
     def start(self) -> JobRunner:
         """Start the job and its progress reporter."""
@@ -227,15 +144,12 @@ class JobRunner:
         self._finish(outcome)
 
     def _dispatch(self, job_dir: Path) -> JobOutcome:
-        if self.request.kind == "TRAIN":
-            from .training import run_training
-
-            return run_training(self, job_dir)
-        if self.request.kind == "SCORE_BATCH":
-            from .batch import run_score_batch
-
-            return run_score_batch(self, job_dir)
-        raise JobError(f"unknown job kind {self.request.kind!r}; expected TRAIN or SCORE_BATCH", phase="starting")
+        kind = JOB_KINDS.get(self.request.kind)
+        if kind is None:
+            raise JobError(
+                f"unknown job kind {self.request.kind!r}; expected one of {', '.join(JOB_KINDS)}", phase="starting"
+            )
+        return kind.run(self, job_dir)
 
     def _failure(self, exc: BaseException) -> JobOutcome:
         phase = getattr(exc, "phase", None) or self.phases.name
@@ -247,8 +161,6 @@ class JobRunner:
                 "(TRAINER_MAX_JOB_DURATION_S); make the job smaller or raise the limit",
                 {"phase": phase, "error": "JobTimeout"},
             )
-        from spindrift.spark import session_alive
-
         if not isinstance(exc, JobError) and not session_alive(self.ctx.spark):
             self.spark_died = True
             return JobOutcome(
@@ -368,8 +280,6 @@ def spark_death_message(exc: BaseException, spec_json: str, settings: TrainerSet
 
 def _large_size_params(spec_json: str) -> list[str]:
     """``stage.param=value`` for feature-size params of the spec big enough to exhaust memory (≥ 2^22)."""
-    import json
-
     try:
         spec = json.loads(spec_json)
     except ValueError:

@@ -14,19 +14,16 @@ from .data import load_data
 from .errors import JobError, SpecError
 from .evaluation import FitResult, build_param_grid, fit_and_evaluate, make_evaluator, split_holdout
 from .functions import FunctionResult, get_function
+from .job import JobOutcome, RunningJob
 from .publishing import build_manifest, publish_model
 from .spec import TrainSpec, build_pipeline, parse_train_spec
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-    from .jobs import JobOutcome, JobRunner
 
-
-def run_training(runner: JobRunner, job_dir: Path) -> JobOutcome:
+def run_training(runner: RunningJob, job_dir: Path) -> JobOutcome:
     """Run a ``train`` job to its PUBLISHED outcome (errors propagate to the runner as FAILED)."""
-    from .jobs import JobOutcome
-
     ctx, phases = runner.ctx, runner.phases
     phases.name = "validating the spec"
     spec = parse_train_spec(runner.request.spec())
@@ -81,7 +78,7 @@ def run_training(runner: JobRunner, job_dir: Path) -> JobOutcome:
     )
 
 
-def _fit_pipeline(runner: JobRunner, spec: TrainSpec, data: DataFrame) -> tuple[FitResult, DataFrame]:
+def _fit_pipeline(runner: RunningJob, spec: TrainSpec, data: DataFrame) -> tuple[FitResult, DataFrame]:
     pipeline = build_pipeline(spec.stages)
     stages = pipeline.getStages()
     grid = build_param_grid([(stages[a.stage_index], a.param, a.values) for a in spec.grid]) if spec.grid else None
@@ -93,7 +90,7 @@ def _fit_pipeline(runner: JobRunner, spec: TrainSpec, data: DataFrame) -> tuple[
     return fitted, sample
 
 
-def _fit_function(runner: JobRunner, spec: TrainSpec, data: DataFrame | None) -> tuple[FitResult, DataFrame | None]:
+def _fit_function(runner: RunningJob, spec: TrainSpec, data: DataFrame | None) -> tuple[FitResult, DataFrame | None]:
     """Call the registered function; certify on the request's data, else on the sample it returned."""
     from pyspark.ml import Model, PipelineModel
 
@@ -122,7 +119,7 @@ def _fit_function(runner: JobRunner, spec: TrainSpec, data: DataFrame | None) ->
     return fitted, sample
 
 
-def _certify(runner: JobRunner, fitted: FitResult, model_dir: Path, sample: DataFrame | None) -> Certificate:
+def _certify(runner: RunningJob, fitted: FitResult, model_dir: Path, sample: DataFrame | None) -> Certificate:
     settings = runner.ctx.settings
     if sample is None:
         return Certificate(

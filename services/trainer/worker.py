@@ -27,7 +27,8 @@ from spindrift import wire
 
 from . import metrics
 from .events import JobEvents, JobHistory
-from .jobs import JobRequest, JobRunner, TrainerContext
+from .job import JobRequest, TrainerContext
+from .jobs import JobRunner
 
 if TYPE_CHECKING:
     from kafka import KafkaConsumer, TopicPartition
