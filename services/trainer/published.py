@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 from spindrift.kafka.settings import KafkaSettings
+from spindrift.registry.fetch import ModelUnavailable, locate_model
 from spindrift.registry.follower import RegistryFollower
 from spindrift.registry.state import RegistryError
 
@@ -31,21 +31,13 @@ class PublishedModels:
         with self._lock:
             if self._follower is None:
                 self._follower = RegistryFollower(self._kafka, self._cache_dir).start()
-        deadline = time.monotonic() + timeout_s
-        if not self._follower.wait_caught_up(timeout_s):
-            raise JobError(f"the model registry could not be read within {timeout_s:.0f}s")
         try:
-            info = self._follower.resolve(name, ref)
+            found = locate_model(self._follower, name, ref, timeout_s)
         except RegistryError as exc:
             raise SpecError(str(exc)) from None
-        # A version published moments ago may still be arriving in chunks.
-        while (model_dir := self._follower.model_dir(name, info.version)) is None:
-            failure = self._follower.failures.get((name, info.version))
-            if failure is not None or time.monotonic() > deadline:
-                why = failure or "its artifact did not arrive in time"
-                raise JobError(f"{name} version {info.version} is registered but cannot be used here: {why}")
-            time.sleep(0.1)  # polling the follower, which installs artifacts on its own thread
-        return int(info.version), Path(model_dir)
+        except ModelUnavailable as exc:
+            raise JobError(str(exc)) from None
+        return found.version, found.path
 
     def close(self) -> None:
         """Stop the follower thread."""
