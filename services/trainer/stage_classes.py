@@ -98,7 +98,9 @@ def build_pipeline(stages: Sequence[StageSpec]) -> Pipeline:
     """Instantiate the validated stages as a pyspark Pipeline (needs an active SparkSession).
 
     ``set`` runs each param's own pyspark converter again, so pyspark stays the authority on
-    values (a list becomes a DenseVector here, for instance).
+    values (a list becomes a DenseVector here, for instance). Should it ever refuse a value the
+    catalog's twin accepted, the error fails the job with a FAILED event naming it, like any
+    other error while training; tests/trainer/test_stage_catalog.py keeps the twins equal.
     """
     built = []
     for spec in stages:
