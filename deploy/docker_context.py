@@ -2,7 +2,7 @@
 
 ``python deploy/docker_context.py`` (``make compose-up`` and the compose test run it) writes:
 
-- ``wheels/``: every third-party dependency as a wheel, pinned to the versions installed in
+- ``wheels/``: every third-party dependency of the three service extras as a wheel, pinned to the versions installed in
   ``.venv`` (the ones the tests ran against), rebuilt only when those versions change;
 - ``app/``: the ``spindrift`` and ``sparkml-runtime`` wheels, rebuilt every time (cheap);
 - ``requirements-<service>.txt`` for ``scorer`` (also the topic initialiser), ``gateway`` and
