@@ -2,11 +2,12 @@
 
 ``python deploy/docker_context.py`` (``make compose-up`` and the compose test run it) writes:
 
-- ``wheels/``: every third-party dependency as a wheel, pinned to the versions installed in
+- ``wheels/``: every third-party dependency of the three service extras as a wheel, pinned to the versions installed in
   ``.venv`` (the ones the tests ran against), rebuilt only when those versions change;
 - ``app/``: the ``spindrift`` and ``sparkml-runtime`` wheels, rebuilt every time (cheap);
-- ``requirements-runtime.txt`` (no pyspark: scorer, gateway, topic init) and
-  ``requirements-trainer.txt`` (everything), both from pyproject's dependencies;
+- ``requirements-<service>.txt`` for ``scorer`` (also the topic initialiser), ``gateway`` and
+  ``trainer``: pyproject's base dependencies plus that service's extra (only the trainer's
+  brings pyspark), sparkml-runtime's own dependencies in place of sparkml-runtime;
 - ``kafka-jars/``: the broker's jars from ``.kafka/jars`` (fetched with Maven when missing).
 
 Why on the host: containers here cannot verify HTTPS (the machine's egress presents its own
@@ -27,9 +28,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTEXT = ROOT / "build" / "docker"
-# The JVM and the Spark bindings only the trainer needs.
-SPARK_ONLY = {"pyspark", "py4j"}
 OWN_PACKAGES = {"spindrift", "sparkml-runtime"}
+# One image per extra of pyproject.toml; each installs the base dependencies plus its extra.
+SERVICES = ("scorer", "gateway", "trainer")
 
 
 def _normalise(name: str) -> str:
@@ -43,11 +44,29 @@ def _requirement_name(requirement: str) -> str:
     return _normalise(match.group(1))
 
 
-def project_dependencies() -> list[str]:
-    """The ``[project].dependencies`` of pyproject.toml plus sparkml-runtime's own."""
-    deps = list(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+def service_dependencies(service: str) -> list[str]:
+    """What ``pip install 'spindrift[SERVICE]'`` would need, minus the project's own two packages.
+
+    pyproject's base dependencies and the service's extra, with sparkml-runtime replaced by its
+    own dependencies (its wheel is built from libs/sparkml_runtime, not fetched).
+    """
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project.get("optional-dependencies", {})
+    if service not in extras:
+        raise SystemExit(f"pyproject.toml has no [{service}] extra; the images need one per service: {SERVICES}")
     runtime = tomllib.loads((ROOT / "libs/sparkml_runtime/pyproject.toml").read_text())["project"]["dependencies"]
-    return deps + [d for d in runtime if _requirement_name(d) not in {_requirement_name(x) for x in deps}]
+    deps = [d for d in [*project["dependencies"], *extras[service]] if _requirement_name(d) not in OWN_PACKAGES]
+    names = {_requirement_name(d) for d in deps}
+    return deps + [d for d in runtime if _requirement_name(d) not in names]
+
+
+def all_service_dependencies() -> list[str]:
+    """Every service's dependencies, once each (the wheels to build)."""
+    seen: dict[str, str] = {}
+    for service in SERVICES:
+        for dep in service_dependencies(service):
+            seen.setdefault(_requirement_name(dep), dep)
+    return list(seen.values())
 
 
 def pinned_versions() -> list[str]:
@@ -90,11 +109,12 @@ def build_app_wheels() -> None:
     _pip_wheel(["--no-deps", "-w", str(app), str(ROOT), str(ROOT / "libs" / "sparkml_runtime")])
 
 
-def write_requirements(deps: list[str]) -> None:
-    """One requirements file per image flavour: with and without Spark."""
-    runtime = [d for d in deps if _requirement_name(d) not in SPARK_ONLY]
-    (CONTEXT / "requirements-runtime.txt").write_text("\n".join(runtime) + "\n")
-    (CONTEXT / "requirements-trainer.txt").write_text("\n".join(deps) + "\n")
+def write_requirements() -> None:
+    """One requirements file per service image."""
+    for service in SERVICES:
+        (CONTEXT / f"requirements-{service}.txt").write_text("\n".join(service_dependencies(service)) + "\n")
+    for stale in ("requirements-runtime.txt",):  # written by earlier versions of this script
+        (CONTEXT / stale).unlink(missing_ok=True)
 
 
 def copy_kafka_jars() -> None:
@@ -117,12 +137,12 @@ def copy_kafka_jars() -> None:
 def main() -> int:
     """Bring build/docker up to date; returns 0."""
     CONTEXT.mkdir(parents=True, exist_ok=True)
-    deps = project_dependencies()
+    deps = all_service_dependencies()
     constraints = CONTEXT / "constraints.txt"
     constraints.write_text("\n".join(pinned_versions()) + "\n")
     build_dependency_wheels(deps, constraints)
     build_app_wheels()
-    write_requirements(deps)
+    write_requirements()
     copy_kafka_jars()
     return 0
 

@@ -7,8 +7,10 @@ with ``KAFKA_*`` (``KAFKA_BOOTSTRAP_SERVERS``). Binding to a non-loopback addres
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
+from collections.abc import Sequence
 
 import uvicorn
 from pydantic import ValidationError
@@ -21,8 +23,12 @@ from .settings import GatewaySettings
 log = logging.getLogger("services.gateway")
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
+    # No options: settings come from the environment; --help says which (the console script spindrift-gateway).
+    argparse.ArgumentParser(
+        prog="spindrift-gateway", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("kafka").setLevel(logging.WARNING)
     try:

@@ -34,7 +34,7 @@ log = logging.getLogger("services.scorer")
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line; options left out keep their SCORER_* environment value or default."""
-    p = argparse.ArgumentParser(prog="python -m services.scorer", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="spindrift-scorer", description=__doc__.split("\n\n")[0])
     p.add_argument("--group-id", help="consumer group shared by all scorers (SCORER_GROUP_ID)")
     p.add_argument("--requests-topic", help="topic of score requests (SCORER_REQUESTS_TOPIC)")
     p.add_argument("--dlq-topic", help="dead-letter topic (SCORER_DLQ_TOPIC)")

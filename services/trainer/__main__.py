@@ -7,9 +7,11 @@ Configuration comes from the environment: ``KAFKA_*`` (cluster), ``SPARK_MASTER`
 
 from __future__ import annotations
 
+import argparse
 import logging
 import signal
 import sys
+from collections.abc import Sequence
 from types import FrameType
 
 from pydantic import ValidationError
@@ -26,8 +28,12 @@ from .worker import TrainerWorker, describe_settings
 log = logging.getLogger("services.trainer")
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Start the health server and the worker; return the process exit code."""
+    # No options: settings come from the environment; --help says which (the console script spindrift-trainer).
+    argparse.ArgumentParser(
+        prog="spindrift-trainer", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     for noisy in ("kafka", "py4j"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

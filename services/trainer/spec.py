@@ -9,10 +9,13 @@ A ``train`` spec is the public API::
 
 or, instead of ``pipeline``, ``"function": "<registered name>", "params": {...}``.
 
-Stage names come from :data:`ALLOWED_STAGES`, an explicit dict of pyspark.ml classes
+Stage names come from :data:`ALLOWED_STAGES`, an explicit catalog of pyspark.ml stages
 (no reflection, no imports named by a request). Params are checked against the class's
-real ``Param`` attributes and converted with the param's own type converter, so a wrong
-name or type is rejected here with a message naming the stage and param.
+real params and converted like the param's own type converter would, so a wrong name or
+type is rejected here with a message naming the stage and param. No pyspark is imported:
+the catalog (``stage_catalog.py``) is generated from pyspark and kept in step by a test, so
+the gateway validates specs completely without Spark; the trainer builds the validated
+stages with ``stage_classes.build_pipeline``.
 """
 
 from __future__ import annotations
@@ -24,83 +27,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyspark.ml import Pipeline, classification, clustering, feature, fpm, recommendation, regression
-from pyspark.ml.param import Param, TypeConverters
-
 from .data import DataSpec, parse_data_spec
 from .errors import SpecError
 from .evaluation import EvaluationSpec, parse_evaluation
-
-# Every pyspark.ml stage a spec may name. Estimators map to the class that fits; the runtime
-# names the fitted class (e.g. LogisticRegressionModel) — see ``fitted_class_name``.
-# Deliberately absent: SQLTransformer (its SQL can read arbitrary files, escaping the data
-# roots) and anything that is not a pyspark.ml stage.
-ALLOWED_STAGES: dict[str, type] = {
-    # feature transformers and estimators
-    "Binarizer": feature.Binarizer,
-    "BucketedRandomProjectionLSH": feature.BucketedRandomProjectionLSH,
-    "Bucketizer": feature.Bucketizer,
-    "ChiSqSelector": feature.ChiSqSelector,
-    "CountVectorizer": feature.CountVectorizer,
-    "DCT": feature.DCT,
-    "ElementwiseProduct": feature.ElementwiseProduct,
-    "FeatureHasher": feature.FeatureHasher,
-    "HashingTF": feature.HashingTF,
-    "IDF": feature.IDF,
-    "Imputer": feature.Imputer,
-    "IndexToString": feature.IndexToString,
-    "Interaction": feature.Interaction,
-    "MaxAbsScaler": feature.MaxAbsScaler,
-    "MinHashLSH": feature.MinHashLSH,
-    "MinMaxScaler": feature.MinMaxScaler,
-    "NGram": feature.NGram,
-    "Normalizer": feature.Normalizer,
-    "OneHotEncoder": feature.OneHotEncoder,
-    "PCA": feature.PCA,
-    "PolynomialExpansion": feature.PolynomialExpansion,
-    "QuantileDiscretizer": feature.QuantileDiscretizer,
-    "RFormula": feature.RFormula,
-    "RegexTokenizer": feature.RegexTokenizer,
-    "RobustScaler": feature.RobustScaler,
-    "StandardScaler": feature.StandardScaler,
-    "StopWordsRemover": feature.StopWordsRemover,
-    "StringIndexer": feature.StringIndexer,
-    "TargetEncoder": feature.TargetEncoder,
-    "Tokenizer": feature.Tokenizer,
-    "UnivariateFeatureSelector": feature.UnivariateFeatureSelector,
-    "VarianceThresholdSelector": feature.VarianceThresholdSelector,
-    "VectorAssembler": feature.VectorAssembler,
-    "VectorIndexer": feature.VectorIndexer,
-    "VectorSizeHint": feature.VectorSizeHint,
-    "VectorSlicer": feature.VectorSlicer,
-    "Word2Vec": feature.Word2Vec,
-    # classification
-    "DecisionTreeClassifier": classification.DecisionTreeClassifier,
-    "FMClassifier": classification.FMClassifier,
-    "GBTClassifier": classification.GBTClassifier,
-    "LinearSVC": classification.LinearSVC,
-    "LogisticRegression": classification.LogisticRegression,
-    "MultilayerPerceptronClassifier": classification.MultilayerPerceptronClassifier,
-    "NaiveBayes": classification.NaiveBayes,
-    "RandomForestClassifier": classification.RandomForestClassifier,
-    # regression
-    "AFTSurvivalRegression": regression.AFTSurvivalRegression,
-    "DecisionTreeRegressor": regression.DecisionTreeRegressor,
-    "FMRegressor": regression.FMRegressor,
-    "GBTRegressor": regression.GBTRegressor,
-    "GeneralizedLinearRegression": regression.GeneralizedLinearRegression,
-    "IsotonicRegression": regression.IsotonicRegression,
-    "LinearRegression": regression.LinearRegression,
-    "RandomForestRegressor": regression.RandomForestRegressor,
-    # clustering
-    "BisectingKMeans": clustering.BisectingKMeans,
-    "GaussianMixture": clustering.GaussianMixture,
-    "KMeans": clustering.KMeans,
-    "LDA": clustering.LDA,
-    # recommendation and pattern mining
-    "ALS": recommendation.ALS,
-    "FPGrowth": fpm.FPGrowth,
-}
+from .stage_catalog import ALLOWED_STAGES, ParamInfo
 
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _TRAIN_FIELDS = {"model", "pipeline", "function", "params", "data", "evaluation", "description"}
@@ -143,8 +73,7 @@ def fitted_class_name(stage_name: str) -> list[str]:
     Spark names a fitted ``XClassifier`` ``XClassificationModel`` and ``XRegressor``
     ``XRegressionModel``; every other estimator ``X`` gives ``XModel``.
     """
-    cls = ALLOWED_STAGES[stage_name]
-    package = cls.__module__.replace("pyspark.ml", "org.apache.spark.ml")
+    package = ALLOWED_STAGES[stage_name].module.replace("pyspark.ml", "org.apache.spark.ml")
     base = re.sub(r"Classifier$", "Classification", re.sub(r"Regressor$", "Regression", stage_name))
     return [f"{package}.{stage_name}", f"{package}.{base}Model"]
 
@@ -225,19 +154,18 @@ def parse_stages(raw: Any) -> tuple[StageSpec, ...]:
 
 def check_param(stage_name: str, param: str, value: Any, where: str) -> Any:
     """Check that ``param`` is a real param of the stage and convert ``value`` with its type converter."""
-    cls = ALLOWED_STAGES[stage_name]
-    known = stage_param_names(cls)
+    known = sorted(ALLOWED_STAGES[stage_name].params)
     if param not in known:
         hint = difflib.get_close_matches(param, known, n=1)
         suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
         raise SpecError(
             f"{where} ({stage_name}): unknown param '{param}'{suggestion} Params of {stage_name}: {', '.join(known)}"
         )
-    spark_param: Param = getattr(cls, param)
+    spark_param = ALLOWED_STAGES[stage_name].params[param]
     if value is None:
         raise SpecError(f"{where} ({stage_name}): param '{param}' is null; leave it out to use Spark's default")
     try:
-        converted = spark_param.typeConverter(value)
+        converted = spark_param.convert(value)
     except (TypeError, ValueError) as exc:
         raise SpecError(
             f"{where} ({stage_name}): param '{param}' has an unusable value {value!r} ({exc}); "
@@ -252,13 +180,13 @@ def check_param(stage_name: str, param: str, value: Any, where: str) -> Any:
 _JAVA_INT_MIN, _JAVA_INT_MAX = -(2**31), 2**31 - 1
 
 
-def _check_java_int(spark_param: Param, value: Any, what: str) -> None:
+def _check_java_int(spark_param: ParamInfo, value: Any, what: str) -> None:
     """SpecError when an int (or list of ints) param holds a number outside Java's int range."""
     if spark_param.name == "seed":
         return  # the one Long param (HasSeed): pyspark converts it with toInt, Spark holds 64 bits
-    if spark_param.typeConverter is TypeConverters.toInt:
+    if spark_param.converter == "toInt":
         numbers = [value]
-    elif spark_param.typeConverter is TypeConverters.toListInt:
+    elif spark_param.converter == "toListInt":
         numbers = list(value)
     else:
         return
@@ -268,22 +196,6 @@ def _check_java_int(spark_param: Param, value: Any, what: str) -> None:
                 f"{what} = {number} is outside Spark's int range [{_JAVA_INT_MIN}, {_JAVA_INT_MAX}]; "
                 f"expected: {spark_param.doc}"
             )
-
-
-def stage_param_names(cls: type) -> list[str]:
-    """The names of a pyspark.ml class's params, read from its class attributes (no JVM needed)."""
-    return sorted(name for name in dir(cls) if isinstance(getattr(cls, name, None), Param))
-
-
-def build_pipeline(stages: Sequence[StageSpec]) -> Pipeline:
-    """Instantiate the validated stages as a pyspark Pipeline (needs an active SparkSession)."""
-    built = []
-    for spec in stages:
-        stage = ALLOWED_STAGES[spec.name]()
-        for key, value in spec.params.items():
-            stage.set(stage.getParam(key), value)
-        built.append(stage)
-    return Pipeline(stages=built)
 
 
 def _resolve_grid(evaluation: EvaluationSpec, stages: Sequence[StageSpec]) -> tuple[GridAxis, ...]:

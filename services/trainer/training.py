@@ -16,7 +16,8 @@ from .evaluation import FitResult, build_param_grid, fit_and_evaluate, make_eval
 from .functions import FunctionResult, get_function
 from .job import JobOutcome, RunningJob
 from .publishing import build_manifest, publish_model
-from .spec import TrainSpec, build_pipeline, parse_train_spec
+from .spec import TrainSpec, parse_train_spec
+from .stage_classes import build_pipeline
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame

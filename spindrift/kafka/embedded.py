@@ -1,6 +1,6 @@
 """A real single-node Apache Kafka (KRaft, broker+controller) started from Maven jars, without Docker.
 
-``python -m spindrift.kafka.embedded fetch`` resolves the jars pinned in ``kafka/pom.xml`` once
+``python -m spindrift.kafka.embedded fetch`` resolves the jars pinned in ``deploy/kafka/pom.xml`` once
 into ``.kafka/jars``; ``EmbeddedKafka`` then formats a log dir, starts the JVM on free
 127.0.0.1 ports, waits until an admin metadata call succeeds, and stops it (SIGTERM, then
 SIGKILL). The broker is killed too when the Python process exits, even by SIGKILL (Linux
@@ -41,7 +41,8 @@ from spindrift.ports import free_port, port_is_free
 __all__ = ["EmbeddedKafka", "EmbeddedKafkaError", "default_home", "ensure_jars", "kafka_version"]
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
-POM = _REPO_ROOT / "kafka" / "pom.xml"
+# Beside the Kafka image's start script; not at the root, where a `kafka/` folder would shadow kafka-python.
+POM = _REPO_ROOT / "deploy" / "kafka" / "pom.xml"
 
 # Startup-oriented JVM flags: a small heap and the serial collector suit one broker on a 2-core box;
 # C1-only JIT starts the broker in ~4 s instead of ~6.5 s on a loaded 2-core machine. A throughput

@@ -208,3 +208,12 @@ def test_promtool_finds_no_problem_in_any_service_metrics(stack: Stack, kafka_re
         if result.returncode != 0 or result.stdout.strip() or result.stderr.strip():
             problems[name] = (result.stdout + result.stderr).strip()
     assert not problems, problems
+
+
+def test_only_the_trainer_image_carries_pyspark_and_a_jvm(stack: Stack) -> None:
+    probe = "import importlib.util, shutil; print(importlib.util.find_spec('pyspark') is not None, shutil.which('java') is not None)"
+    found = {
+        service: stack.compose("exec", "-T", service, "python3", "-c", probe).stdout.split()
+        for service in ("scorer", "gateway", "trainer")
+    }
+    assert found == {"scorer": ["False", "False"], "gateway": ["False", "False"], "trainer": ["True", "True"]}, found

@@ -14,7 +14,8 @@ from .tutorial import PIPELINE, TRAINING_ROWS
 @training_function("sleepy_tutorial")
 def sleepy_tutorial(spark: Any, params: Mapping[str, Any]) -> FunctionResult:
     """Run a Spark job whose tasks sleep ``sleep_s`` in total (a long job on tiny data), then fit the tutorial."""
-    from services.trainer.spec import build_pipeline, parse_stages
+    from services.trainer.spec import parse_stages
+    from services.trainer.stage_classes import build_pipeline
 
     sleep_s = float(params.get("sleep_s", 10.0))
     slices = 20

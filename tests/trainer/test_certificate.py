@@ -7,7 +7,8 @@ import pytest
 from services.trainer.certificate import certify
 from services.trainer.data import load_data
 from services.trainer.evaluation import build_param_grid, fit_and_evaluate, split_holdout
-from services.trainer.spec import build_pipeline, parse_train_spec
+from services.trainer.spec import parse_train_spec
+from services.trainer.stage_classes import build_pipeline
 
 from .tutorial import tutorial_spec
 
