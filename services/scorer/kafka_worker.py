@@ -101,6 +101,7 @@ class RequestReplyHandler:
             version=None if version is None else str(version),
             received_at=received_at,
             outputs=body.get("outputs"),
+            deadline_ms=_epoch_ms(body.get("deadline_ms")),
         )
         correlation = kh.get_header(headers, kh.CORRELATION_ID) or request_id.encode()
         sent_at = body.get("sent_at_ms")
@@ -218,6 +219,11 @@ def _error_outcome(call: ScoreCall | None, scorer: str, message: str) -> ScoreOu
         error_code=ErrorCode.INVALID_INPUT,
         error_message=message,
     )
+
+
+def _epoch_ms(value: Any) -> int | None:
+    """A ``deadline_ms`` as an int; anything else (JSON may carry any type) means no deadline."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _row_count(call: ScoreCall) -> int:
