@@ -7,6 +7,8 @@ vectorised ``transform_rows`` call asking for the columns the group's requests w
 the runtime skips stages and intermediate columns nobody asked for), and results are
 split back per request. A bad row
 fails only its own request; an unknown model or version gets an error reply, never silence.
+A call whose ``deadline_ms`` has passed when its batch starts is answered ``TIMEOUT`` without
+being scored: its caller has given up, and the requests queued behind it have not.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ goes to the ``kafka_replyTopic`` header (what Spring's ``ReplyingKafkaTemplate``
 else the body's ``reply_topic``; it echoes ``kafka_correlationId`` (else the request id) and
 answers in the request's content type (JSON in, JSON out). A record that cannot be decoded,
 or that names nowhere to reply, goes to the DLQ with Spring's ``kafka_dlt-*`` headers, and
-the records behind it are answered as usual.
+the records behind it are answered as usual. A body's ``deadline_ms`` (Avro or JSON) travels
+with the call: the data plane answers ``TIMEOUT`` instead of scoring a request past it.
 """
 
 from __future__ import annotations
@@ -222,7 +223,7 @@ def _error_outcome(call: ScoreCall | None, scorer: str, message: str) -> ScoreOu
 
 
 def _epoch_ms(value: Any) -> int | None:
-    """A ``deadline_ms`` as an int; anything else (JSON may carry any type) means no deadline."""
+    """The body's ``deadline_ms`` (a long or null by schema) as an int, or None for no deadline."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
