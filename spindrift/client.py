@@ -7,7 +7,9 @@
 
 The client writes a ``ScoreRequest`` to ``score.requests`` with Spring Kafka's request-reply
 headers (``kafka_replyTopic``, ``kafka_correlationId``) and reads the ``ScoreReply`` from its
-own reply topic on a background thread. Scorers are at-least-once: a reply can arrive twice
+own reply topic on a background thread. Each request carries a deadline (``deadline_ms``: send
+time + ``timeout``): a scorer that only picks it up later answers ``TIMEOUT`` without scoring
+it, so a backlog is not spent on callers that gave up. Scorers are at-least-once: a reply can arrive twice
 (a scorer died after replying, before committing), so replies are matched to requests by
 correlation id and duplicates are dropped.
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 import atexit
 import itertools
 import logging
+import math
 import threading
 import time
 import uuid
@@ -207,14 +210,17 @@ class SpindriftClient:
         _check_request(model, rows, timeout, outputs)
         # A random per-client tag plus a counter: unique without a uuid4 (an urandom call) per request.
         request_id = f"{self._client_tag}-{next(self._ids)}"
+        sent_at_ms = int(time.time() * 1000)
         record = {
             "request_id": request_id,
             "model": model,
             "version": None if version is None else str(version),
             "rows": [dict(r) for r in rows],
             "reply_topic": self.reply_topic,
-            "sent_at_ms": int(time.time() * 1000),
+            "sent_at_ms": sent_at_ms,
             "outputs": None if outputs is None else list(outputs),
+            # The scorer answers TIMEOUT instead of scoring a request nobody waits for any more.
+            "deadline_ms": sent_at_ms + math.ceil(timeout * 1000),
         }
         if self.wire_format == "json":
             value = wire.encode_json("ScoreRequest", record)

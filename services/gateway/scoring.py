@@ -1,5 +1,8 @@
 """The one call behind /v1 predict and /v2 infer: send rows through the SDK, map its outcome to a gateway error.
 
+The SDK gives every request a deadline of now + ``GATEWAY_PREDICT_TIMEOUT_S``; a scorer that picks
+it up later answers ``TIMEOUT`` unscored, which becomes a 504 like a reply that never came.
+
 ``SpindriftClient.predict_async`` returns a concurrent future; awaiting it wrapped in asyncio keeps
 the event loop free while the request is on Kafka.
 """
@@ -73,6 +76,7 @@ async def score(
         error_class = _STATUS_OF_CODE.get(exc.code, ScorerFailed)
         if error_class is ReplyTimedOut:
             REPLY_TIMEOUTS.inc()
+            raise ReplyTimedOut(_deadline_message(model, timeout, exc.message)) from None
         raise error_class(exc.message) from None
     except ReplyTimeout as exc:
         REPLY_TIMEOUTS.inc()
@@ -81,6 +85,14 @@ async def score(
         raise KafkaUnavailable(f"the gateway is shutting down: {exc}") from None
     except SpindriftClientError as exc:
         raise KafkaUnavailable(str(exc)) from None
+
+
+def _deadline_message(model: str, timeout: float, scorer_message: str) -> str:
+    """The 504 message for a request a scorer refused because the gateway's deadline had passed."""
+    return (
+        f"no prediction from model {model!r} within the gateway's {timeout:g} s timeout "
+        f"(GATEWAY_PREDICT_TIMEOUT_S): {scorer_message}"
+    )
 
 
 def _locate_bad_row(model: str, rows: Sequence[Mapping[str, Any]], error: wire.WireError) -> str:

@@ -7,13 +7,15 @@ vectorised ``transform_rows`` call asking for the columns the group's requests w
 the runtime skips stages and intermediate columns nobody asked for), and results are
 split back per request. A bad row
 fails only its own request; an unknown model or version gets an error reply, never silence.
+A call whose ``deadline_ms`` has passed when its batch starts is answered ``TIMEOUT`` without
+being scored: its caller has given up, and the requests queued behind it have not.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -51,6 +53,8 @@ class ScoreCall:
     """``time.monotonic()`` when the adapter received it; replies report latency from here."""
     outputs: Sequence[str] | None = None
     """Columns each reply row carries: None = the final stage's outputs, ``["*"]`` = every column."""
+    deadline_ms: int | None = None
+    """When the caller stops waiting (epoch ms); a call picked up later is answered TIMEOUT, unscored."""
 
 
 @dataclass(frozen=True)
@@ -99,12 +103,20 @@ class DataPlane:
     """Scores batches of :class:`ScoreCall` against the models of a :class:`ModelStore`."""
 
     def __init__(
-        self, store: ModelStore, scorer_id: str, *, loading_wait_s: float = 5.0, max_rows: int | None = None
+        self,
+        store: ModelStore,
+        scorer_id: str,
+        *,
+        loading_wait_s: float = 5.0,
+        max_rows: int | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.scorer_id = scorer_id
         self.loading_wait_s = loading_wait_s
         self.max_rows = max_rows
+        self.wall_clock = wall_clock
+        """Epoch seconds, compared with each call's ``deadline_ms`` (injectable for tests)."""
 
     def score(self, calls: Sequence[ScoreCall]) -> list[ScoreOutcome]:
         """Answer every call, in order; never raises for a bad request, only returns an error outcome."""
@@ -112,7 +124,13 @@ class DataPlane:
         outcomes: list[ScoreOutcome | None] = [None] * len(calls)
         groups: dict[tuple[str, int], list[int]] = {}
         resolved: dict[tuple[str, int], LoadedVersion] = {}
+        now_ms = self.wall_clock() * 1000.0
         for i, call in enumerate(calls):
+            if call.deadline_ms is not None and now_ms > call.deadline_ms:
+                # Nobody waits for this answer any more: scoring it would only delay the requests behind it.
+                metrics.EXPIRED.inc()
+                outcomes[i] = self._error(call, None, ErrorCode.TIMEOUT, _expired_message(call, now_ms))
+                continue
             problem = _check_call(call, self.max_rows)
             if problem is not None:
                 outcomes[i] = self._error(call, None, ErrorCode.INVALID_INPUT, problem)
@@ -233,6 +251,14 @@ def _check_call(call: ScoreCall, max_rows: int | None = None) -> str | None:
         if not isinstance(row, Mapping):
             return f"row {i} must be an object mapping column names to values, got {type(row).__name__}"
     return check_outputs(call.outputs)
+
+
+def _expired_message(call: ScoreCall, now_ms: float) -> str:
+    """Why an expired call was not scored, and what the caller can do."""
+    return (
+        f"the request's deadline passed {now_ms - (call.deadline_ms or 0):.0f} ms before a scorer picked it up, "
+        "so it was not scored (scorers are behind, or one was failing over); retry it, or allow a longer timeout"
+    )
 
 
 def _elapsed_ms(call: ScoreCall) -> float:

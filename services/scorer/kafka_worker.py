@@ -5,7 +5,8 @@ goes to the ``kafka_replyTopic`` header (what Spring's ``ReplyingKafkaTemplate``
 else the body's ``reply_topic``; it echoes ``kafka_correlationId`` (else the request id) and
 answers in the request's content type (JSON in, JSON out). A record that cannot be decoded,
 or that names nowhere to reply, goes to the DLQ with Spring's ``kafka_dlt-*`` headers, and
-the records behind it are answered as usual.
+the records behind it are answered as usual. A body's ``deadline_ms`` (Avro or JSON) travels
+with the call: the data plane answers ``TIMEOUT`` instead of scoring a request past it.
 """
 
 from __future__ import annotations
@@ -101,6 +102,7 @@ class RequestReplyHandler:
             version=None if version is None else str(version),
             received_at=received_at,
             outputs=body.get("outputs"),
+            deadline_ms=_epoch_ms(body.get("deadline_ms")),
         )
         correlation = kh.get_header(headers, kh.CORRELATION_ID) or request_id.encode()
         sent_at = body.get("sent_at_ms")
@@ -218,6 +220,11 @@ def _error_outcome(call: ScoreCall | None, scorer: str, message: str) -> ScoreOu
         error_code=ErrorCode.INVALID_INPUT,
         error_message=message,
     )
+
+
+def _epoch_ms(value: Any) -> int | None:
+    """The body's ``deadline_ms`` (a long or null by schema) as an int, or None for no deadline."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _row_count(call: ScoreCall) -> int:

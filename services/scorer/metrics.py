@@ -52,6 +52,11 @@ MODEL_LOAD_SECONDS = Histogram(
     ["model"],
     buckets=_LOAD_SECONDS,
 )
+EXPIRED = Counter(
+    "spindrift_scorer_expired_requests",
+    "Requests picked up after their deadline_ms and answered TIMEOUT without being scored.",
+    [],
+)
 DLQ = Counter("spindrift_scorer_dlq", "Records sent to the dead-letter topic, by reason.", ["reason"])
 REPLY_FAILURES = Counter(
     "spindrift_scorer_reply_failures", "Replies the broker did not acknowledge (the batch is re-delivered).", []

@@ -321,3 +321,41 @@ def test_requests_asking_different_columns_share_one_call_and_each_gets_its_own(
     ):
         assert reply.ok and reply.rows is not None, reply.error_message
         assert_matches_spark(tutorial_models, 1, reply.rows, sent, columns)
+
+
+def expired_count() -> float:
+    return REGISTRY.get_sample_value("spindrift_scorer_expired_requests_total") or 0.0
+
+
+def test_a_call_past_its_deadline_is_answered_timeout_without_scoring(
+    setup: Any, tutorial_models: TutorialModels
+) -> None:
+    _registry, store, _plane = setup
+    now_ms = 1_700_000_000_000
+    plane = DataPlane(store, "unit-scorer", wall_clock=lambda: now_ms / 1000.0)
+    sent = rows("spark i j k")
+    before = expired_count(), score_calls("tutorial", "1")
+    replies = plane.score(
+        [
+            ScoreCall("late", "tutorial", sent, "1", deadline_ms=now_ms - 250),
+            ScoreCall("on-time", "tutorial", sent, "1", deadline_ms=now_ms),  # exactly at the deadline: still wanted
+            ScoreCall("no-deadline", "tutorial", sent, "1"),
+        ]
+    )
+    late = replies[0]
+    assert late.error_code is ErrorCode.TIMEOUT and late.rows is None and late.version is None
+    assert "deadline passed 250 ms before a scorer picked it up" in (late.error_message or ""), late.error_message
+    for reply in replies[1:]:
+        assert reply.ok and reply.rows is not None
+        assert_matches_spark(tutorial_models, 1, reply.rows, sent)
+    assert expired_count() - before[0] == 1.0
+    assert score_calls("tutorial", "1") - before[1] == 1.0  # one transform, for the two calls still wanted
+
+
+def test_a_batch_of_only_expired_calls_scores_nothing(setup: Any) -> None:
+    _registry, store, _plane = setup
+    plane = DataPlane(store, "unit-scorer", wall_clock=lambda: 2_000.0)
+    before = score_calls("tutorial", "2")
+    replies = plane.score([ScoreCall(f"r{i}", "tutorial", rows("b d"), "2", deadline_ms=1_999_000) for i in range(3)])
+    assert [r.error_code for r in replies] == [ErrorCode.TIMEOUT] * 3
+    assert score_calls("tutorial", "2") == before

@@ -216,6 +216,7 @@ def test_a_reply_after_the_timeout_counts_as_late_not_duplicate(one_scorer: OneS
             client.predict(one_scorer.name, [{"text": "spark"}], timeout=0.5)
         request = read_topic(one_scorer.kafka, nobody, lambda r: True)
         _name, body = wire.decode(request.value, request.headers, expected="ScoreRequest")
+        assert body["deadline_ms"] == body["sent_at_ms"] + 500, "the SDK's deadline is its send time + timeout"
         reply = wire.encode(
             "ScoreReply",
             {"request_id": body["request_id"], "model": one_scorer.name, "outcome": {"rows": [{"prediction": 1.0}]}},
@@ -231,3 +232,79 @@ def test_a_reply_after_the_timeout_counts_as_late_not_duplicate(one_scorer: OneS
         assert wait_until(lambda: client.late_replies + client.duplicate_replies >= 2, TIMEOUT_S)
         assert (client.late_replies, client.duplicate_replies) == (1, 1)
     one_scorer.assert_still_serving()
+
+
+# --- 5. deadlines ----------------------------------------------------------------------------
+def test_requests_past_their_deadline_get_timeout_unscored_in_json_and_avro(one_scorer: OneScorer) -> None:
+    reply_topic = f"replies.deadline-{uuid.uuid4().hex[:8]}"
+    ensure_topics(one_scorer.kafka, [reply_topic])
+    expired_before = _expired_total(one_scorer)
+    past, future = int(time.time() * 1000) - 60_000, int(time.time() * 1000) + 600_000
+    row = {"id": 0, "text": "spark i j k"}
+    # Header-less JSON (as Spring sends it) and Avro, each once expired and once still wanted, in that order.
+    sends = [
+        (
+            "json-late",
+            json.dumps(
+                {"request_id": "json-late", "model": one_scorer.name, "rows": [row], "deadline_ms": past}
+            ).encode(),
+        ),
+        (
+            "json-wanted",
+            json.dumps(
+                {"request_id": "json-wanted", "model": one_scorer.name, "rows": [row], "deadline_ms": future}
+            ).encode(),
+        ),
+        (
+            "avro-late",
+            wire.encode(
+                "ScoreRequest",
+                {"request_id": "avro-late", "model": one_scorer.name, "rows": [row], "deadline_ms": past},
+            ),
+        ),
+        (
+            "avro-wanted",
+            wire.encode(
+                "ScoreRequest",
+                {"request_id": "avro-wanted", "model": one_scorer.name, "rows": [row], "deadline_ms": future},
+            ),
+        ),
+    ]
+    for request_id, value in sends:
+        headers = [(kh.REPLY_TOPIC, reply_topic.encode()), (kh.CORRELATION_ID, request_id.encode())]
+        one_scorer.send_raw(value, headers, key=b"deadline")
+    replies: dict[str, Any] = {}
+
+    def all_replied() -> bool:
+        for record in _poll_all(one_scorer.kafka, reply_topic):
+            _name, reply = wire.decode(record.value, record.headers, expected="ScoreReply")
+            replies[reply["request_id"]] = reply
+        return len(replies) == len(sends)
+
+    assert wait_until(all_replied, TIMEOUT_S), f"replies so far: {sorted(replies)}"
+    for late in ("json-late", "avro-late"):
+        outcome = replies[late]["outcome"]
+        assert outcome["code"] == "TIMEOUT" and "deadline passed" in outcome["message"], replies[late]
+        assert replies[late]["version"] is None  # not scored: no model version touched it
+    for wanted in ("json-wanted", "avro-wanted"):
+        assert replies[wanted]["version"] == 1 and replies[wanted]["outcome"]["rows"][0]["prediction"] in (0.0, 1.0)
+    assert wait_until(lambda: _expired_total(one_scorer) - expired_before == 2.0, TIMEOUT_S), _expired_total(one_scorer)
+    one_scorer.assert_still_serving()
+
+
+def _expired_total(one_scorer: OneScorer) -> float:
+    match = re.search(r"^spindrift_scorer_expired_requests_total (\S+)$", one_scorer.scorer.http_text("/metrics"), re.M)
+    assert match, "the scorer exposes spindrift_scorer_expired_requests_total"
+    return float(match.group(1))
+
+
+def _poll_all(kafka: KafkaSettings, topic: str) -> list[Any]:
+    """Every record of partition 0 of ``topic`` so far."""
+    consumer = make_consumer(kafka)
+    try:
+        tp = TopicPartition(topic, 0)
+        consumer.assign([tp])
+        consumer.seek_to_beginning(tp)
+        return [r for batch in consumer.poll(timeout_ms=1000).values() for r in batch]
+    finally:
+        consumer.close()

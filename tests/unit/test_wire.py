@@ -33,6 +33,7 @@ REQUEST = {
     "reply_topic": "replies.gw-1",
     "sent_at_ms": 1_700_000_000_000,
     "outputs": ["prediction", "text"],
+    "deadline_ms": 1_700_000_010_000,
 }
 
 
