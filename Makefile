@@ -43,6 +43,7 @@ bench: kafka-jars bench-runtime  ## all benchmarks, each printing a table agains
 	$(PY) -m benchmarks.kafka_roundtrip
 	$(PY) -m benchmarks.trainer_overhead
 	$(PY) -m benchmarks.gateway_roundtrip
+	$(PY) -m benchmarks.lambda_handler
 
 bench-runtime: install
 	$(PY) -m benchmarks.runtime
