@@ -33,9 +33,9 @@ class DocsTopology:
         return "\n".join(f"--- {s.name}:\n{s.log_tail(lines)}" for s in self.topology.services)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def docs_topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DocsTopology]:
-    """Started once for the docs tests; stopped at the end of the session."""
+    """Started for the module that runs the blocks, and stopped after it (not kept for the rest of the suite)."""
     work = tmp_path_factory.mktemp("docs-topology")
     topology = Topology(work_dir=work)
     try:
