@@ -21,7 +21,17 @@ from tests.docs.blocks import DOCUMENTS, REPO_ROOT, Block, blocks_of, python_cha
 pytestmark = [pytest.mark.kafka, pytest.mark.spark, pytest.mark.slow]
 
 BLOCK_TIMEOUT_S = 600
-RUNNABLE = [block for path in DOCUMENTS for block in blocks_of(path) if block.runnable]
+NO_KCAT = "kcat is not installed (Debian package kcat; .ci/run installs it when apt can)"
+RUNNABLE = [
+    pytest.param(
+        block,
+        id=f"{block.where}-{block.language}",
+        marks=pytest.mark.skipif("kcat " in block.text and shutil.which("kcat") is None, reason=NO_KCAT),
+    )
+    for path in DOCUMENTS
+    for block in blocks_of(path)
+    if block.runnable
+]
 
 
 def _command(block: Block) -> list[str]:
@@ -31,10 +41,8 @@ def _command(block: Block) -> list[str]:
     return ["bash", "-euo", "pipefail", "-c", block.text]
 
 
-@pytest.mark.parametrize("block", RUNNABLE, ids=lambda b: f"{b.where}-{b.language}")
+@pytest.mark.parametrize("block", RUNNABLE)
 def test_the_docs_example_runs(block: Block, docs_topology) -> None:
-    if "kcat " in block.text and shutil.which("kcat") is None:
-        pytest.skip("kcat is not installed (Debian package kcat; .ci/run installs it when apt can)")
     started = time.monotonic()
     try:
         done = subprocess.run(
