@@ -6,8 +6,11 @@ These need no broker: a renamed variable, flag or metric fails here even in a bl
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
+import shutil
+import subprocess
 
 import pytest
 
@@ -120,3 +123,25 @@ def test_blocks_to_run_are_marked_or_runnable_and_skips_are_few() -> None:
     assert not unlabelled_commands, "commands belong in bash blocks (run, or marked skip): " + ", ".join(
         unlabelled_commands
     )
+
+
+@pytest.mark.parametrize("target", ["test", "demo", "up"])
+def test_make_fetches_the_kafka_jars_only_without_a_cluster_to_use(target: str) -> None:
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+
+    def planned(**env: str) -> str:
+        # -n prints the commands without running any; -B plans every step, installed or not.
+        done = subprocess.run(
+            ["make", "-n", "-B", target],
+            cwd=REPO_ROOT,
+            env={k: v for k, v in {**os.environ, **env}.items() if v},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "spindrift.kafka.embedded fetch" not in planned(KAFKA_BOOTSTRAP_SERVERS="broker1:9092")
+    assert "spindrift.kafka.embedded fetch" in planned(KAFKA_BOOTSTRAP_SERVERS="")
