@@ -18,19 +18,23 @@ $(STAMP): pyproject.toml libs/sparkml_runtime/pyproject.toml
 kafka-jars: install  ## fetch the pinned Apache Kafka jars with Maven (cached in .kafka/)
 	$(PY) -m spindrift.kafka.embedded fetch
 
+# demo, up, test and bench run on the cluster KAFKA_BOOTSTRAP_SERVERS names when it is set, so they
+# fetch the jars of the embedded broker only when it is not (the compose stack fetches its own).
+KAFKA_FOR_RUN := $(if $(KAFKA_BOOTSTRAP_SERVERS),install,kafka-jars)
+
 kafka: kafka-jars  ## run a single-node KRaft broker on 127.0.0.1 in the foreground
 	$(PY) -m spindrift.kafka.embedded run
 
 demo: up  ## `make up`, then the seed's tutorial over HTTP: train with a progress bar, score over /v1, /v2 and Kafka
 	$(PY) -m spindrift.demo
 
-up: kafka-jars  ## Kafka, a trainer, two scorers and the gateway in the background; returns once ready
+up: $(KAFKA_FOR_RUN)  ## Kafka, a trainer, two scorers and the gateway in the background; returns once ready
 	$(PY) -m spindrift.cli up
 
 down:  ## stop what `make up` started (does nothing when nothing runs)
 	@if [ -x $(PY) ]; then $(PY) -m spindrift.cli down; else echo "nothing is running (no $(VENV))"; fi
 
-test: kafka-jars  ## every test: unit, Spark parity, Kafka integration
+test: $(KAFKA_FOR_RUN)  ## every test: unit, Spark parity, Kafka integration
 	$(PY) -m pytest
 
 test-unit: install
@@ -39,7 +43,7 @@ test-unit: install
 test-parity: install
 	$(PY) -m pytest -m parity
 
-bench: kafka-jars bench-runtime  ## all benchmarks, each printing a table against Spark
+bench: $(KAFKA_FOR_RUN) bench-runtime  ## all benchmarks, each printing a table against Spark
 	$(PY) -m benchmarks.kafka_roundtrip
 	$(PY) -m benchmarks.trainer_overhead
 	$(PY) -m benchmarks.gateway_roundtrip
@@ -57,7 +61,7 @@ typecheck: install
 
 .PHONY: compose-up compose-down compose-test
 
-compose-up: kafka-jars  ## the stack in containers on 127.0.0.1 (Kafka 9092, Prometheus 9090); see README
+compose-up: $(KAFKA_FOR_RUN)  ## the stack in containers on 127.0.0.1 (Kafka 9092, Prometheus 9090); see README
 	tools/docker-engine.sh up
 	$(PY) deploy/docker_context.py
 	docker compose up -d --build --pull never --wait
@@ -67,7 +71,7 @@ compose-down:  ## stop the compose stack (its volumes are kept; `docker compose 
 
 # `make test` runs these too (marked `compose`); they set up the Docker engine when it is missing
 # (tools/docker-engine.sh up) and are skipped, with the reason in one line, where none can run.
-compose-test: kafka-jars  ## build and start the compose stack, train, score, scrape, then remove it
+compose-test: $(KAFKA_FOR_RUN)  ## build and start the compose stack, train, score, scrape, then remove it
 	$(PY) -m pytest -m compose tests/deploy
 
 clean:

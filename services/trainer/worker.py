@@ -27,6 +27,7 @@ from spindrift import wire
 
 from . import metrics
 from .events import JobEvents, JobHistory
+from .intake import decode_train_request, fallback_job_id
 from .job import JobRequest, TrainerContext
 from .jobs import JobRunner
 
@@ -261,7 +262,13 @@ class TrainerWorker:
         producer: Any,
     ) -> None:
         try:
-            _, request = wire.decode(record.value or b"", record.headers, expected="TrainRequest")
+            request = decode_train_request(
+                record.value,
+                record.headers,
+                key=record.key,
+                default_job_id=fallback_job_id(record.topic, record.partition, record.offset),
+                timestamp_ms=record.timestamp,
+            )
         except wire.WireError as exc:
             self._dead_letter(producer, history, record, exc)
             self._commit(consumer, tp, record.offset)

@@ -77,6 +77,10 @@ class Gateway:
             params["model"] = model
         return self._call("GET", "/v1/jobs", params=params)
 
+    def cancel_job(self, job_id: str) -> dict[str, Any]:
+        """``DELETE /v1/jobs/{id}``: ask the trainer to cancel; the job then ends with CANCELLED (409 if it ended)."""
+        return self._call("DELETE", f"/v1/jobs/{job_id}")
+
     def job_events(self, job_id: str) -> Iterator[dict[str, Any]]:
         """``GET /v1/jobs/{id}/events`` (server-sent events): each event's JSON data, until the job ends."""
         try:

@@ -208,6 +208,37 @@ def train(
     _report_job(final)
 
 
+@app.command()
+def follow(
+    ctx: typer.Context,
+    job_id: Annotated[str, typer.Argument(help="Job id, as `spindrift train` or POST /v1/jobs printed it.")],
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the job to end.")] = 900.0,
+) -> None:
+    """Follow a job's progress until it ends; exit 0 only when published and servable."""
+    with gateway(ctx) as gw:
+        try:
+            final = follow_job(gw, job_id, timeout, out)
+        except JobTimeout as exc:
+            fail(f"{exc}; follow it with `spindrift jobs`")
+        except GatewayError as exc:
+            fail_api(exc, what=f"job {job_id}")
+    _report_job(final)
+
+
+@app.command()
+def cancel(
+    ctx: typer.Context,
+    job_id: Annotated[str, typer.Argument(help="Job id to cancel.")],
+) -> None:
+    """Ask the trainer to cancel a job (queued or running); it then ends with CANCELLED."""
+    with gateway(ctx) as gw:
+        try:
+            gw.cancel_job(job_id)
+        except GatewayError as exc:
+            fail_api(exc, what=f"job {job_id}")
+    out.print(f"job {job_id}: cancel requested", highlight=False)
+
+
 def _report_job(job: dict[str, Any]) -> None:
     state = job.get("state")
     model = job.get("model") or {}

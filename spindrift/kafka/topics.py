@@ -114,3 +114,22 @@ def ensure_topics(
         return created
     finally:
         admin.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m spindrift.kafka.topics [NAME ...]``: create the standard topics and each NAME (one partition).
+
+    For a cluster that no Spindrift service has started on yet, or a reply topic for a hand-made
+    request (kcat); prints the names it created. Reads ``KAFKA_*`` like every service.
+    """
+    import sys
+
+    names = sys.argv[1:] if argv is None else argv
+    settings = KafkaSettings()
+    created = ensure_topics(settings, [*standard_topics(settings), *(TopicSpec(name) for name in names)])
+    print(f"created: {', '.join(created)}" if created else "every topic exists already")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
