@@ -23,8 +23,8 @@ from spindrift.kafka.group import TopicNotFound
 from spindrift.kafka.readiness import ClusterUnavailable, wait_for_cluster
 from spindrift.kafka.settings import KafkaSettings
 from spindrift.kafka.topics import TopicSpec
+from spindrift.serving.model_store import ResolveError
 
-from .model_store import ResolveError
 from .service import ScorerService, StreamSpec
 from .settings import ScorerSettings
 from .stream import parse_stream_spec

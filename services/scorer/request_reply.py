@@ -22,10 +22,10 @@ from confluent_kafka import KafkaError
 from spindrift import wire
 from spindrift.kafka import headers as kh
 from spindrift.kafka.records import Record
+from spindrift.serving.dataplane import DataPlane, ErrorCode, ScoreCall, ScoreOutcome
 
 from . import metrics
-from .dataplane import DataPlane, ErrorCode, ScoreCall, ScoreOutcome
-from .kafka_loop import Outgoing, dead_letter
+from .loop import Outgoing, dead_letter
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class Incoming:
 
 
 class RequestReplyHandler:
-    """The :class:`~services.scorer.kafka_loop.RecordHandler` of the request/reply mode."""
+    """The :class:`~services.scorer.loop.RecordHandler` of the request/reply mode."""
 
     def __init__(
         self,

@@ -21,11 +21,11 @@ from spindrift.kafka.settings import KafkaSettings, make_fast_consumer, make_fas
 from spindrift.kafka.topics import SCORE_DLQ, SCORE_REQUESTS, TopicSpec, ensure_topics, standard_topics
 from spindrift.observability import HealthServer
 from spindrift.registry.follower import RegistryFollower
+from spindrift.serving.dataplane import DataPlane
+from spindrift.serving.model_store import ModelStore
 
-from .dataplane import DataPlane
-from .kafka_loop import ConsumeProduceLoop, RecordHandler, log_commit
-from .kafka_worker import RequestReplyHandler
-from .model_store import ModelStore
+from .loop import ConsumeProduceLoop, RecordHandler, log_commit
+from .request_reply import RequestReplyHandler
 from .settings import ScorerSettings
 from .stream import StreamHandler
 

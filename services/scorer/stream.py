@@ -25,11 +25,11 @@ from typing import Any
 from spindrift import wire
 from spindrift.kafka import headers as kh
 from spindrift.kafka.records import Record
+from spindrift.serving.dataplane import DataPlane, ScoreCall, ScoreOutcome
+from spindrift.serving.model_store import ResolveError
+from spindrift.serving.projection import ALL
 
-from .dataplane import DataPlane, ScoreCall, ScoreOutcome
-from .kafka_loop import Outgoing, dead_letter
-from .model_store import ResolveError
-from .projection import ALL
+from .loop import Outgoing, dead_letter
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class StreamItem:
 
 
 class StreamHandler:
-    """The :class:`~services.scorer.kafka_loop.RecordHandler` of stream mode."""
+    """The :class:`~services.scorer.loop.RecordHandler` of stream mode."""
 
     def __init__(
         self,

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
-from services.scorer.dataplane import DataPlane, ErrorCode, ScoreCall
-from services.scorer.model_store import ModelStore
 from spindrift.registry.state import RegistryState
+from spindrift.serving.dataplane import DataPlane, ErrorCode, ScoreCall
+from spindrift.serving.model_store import ModelStore
 from tests.runtime.parity import assert_close
 
 from .conftest import PREDICTION_COLUMNS, TutorialModels, manifest, published_event
