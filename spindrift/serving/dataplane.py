@@ -15,28 +15,16 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from sparkml_runtime import InvalidInputError, RowFiltered
 
 from . import metrics
+from .errors import ErrorCode, ServingError
 from .model_store import LoadedVersion, ModelStore, ResolveError, StoreSnapshot
 from .projection import UnknownColumn, check_outputs, project, union_of
 
 log = logging.getLogger(__name__)
-
-
-class ErrorCode(StrEnum):
-    """Error codes of a ``ScoreError`` reply (the Avro enum ``io.spindrift.ErrorCode``)."""
-
-    INVALID_INPUT = "INVALID_INPUT"
-    UNKNOWN_MODEL = "UNKNOWN_MODEL"
-    UNKNOWN_VERSION = "UNKNOWN_VERSION"
-    MODEL_NOT_SERVABLE = "MODEL_NOT_SERVABLE"
-    INTERNAL = "INTERNAL"
-    TIMEOUT = "TIMEOUT"
-    REPLY_TOO_LARGE = "REPLY_TOO_LARGE"
 
 
 @dataclass(frozen=True)
@@ -70,6 +58,12 @@ class ScoreOutcome:
     def ok(self) -> bool:
         """True when the request was scored."""
         return self.error_code is None
+
+    def scored_rows(self) -> list[dict[str, Any]]:
+        """The scored rows; raises :class:`ServingError` (its code, message and HTTP status) for an error outcome."""
+        if self.error_code is not None:
+            raise ServingError(self.error_code, self.error_message or "", self.version)
+        return self.rows or []
 
     def to_record(self) -> dict[str, Any]:
         """The ``ScoreReply`` record (Avro/JSON shape) for this outcome."""
