@@ -173,7 +173,7 @@ class RequestReplyHandler:
         return self._reply(item, _too_large(outcome, size, f"what the broker accepts ({error.str()})"))
 
     def _encode(self, outcome: ScoreOutcome, as_json: bool) -> bytes:
-        record = outcome.to_record()
+        record = reply_record(outcome)
         try:
             return _encode_reply(record, as_json)
         except Exception as exc:  # an output value the schema cannot carry must still get an answer
@@ -187,7 +187,24 @@ class RequestReplyHandler:
                 error_code=ErrorCode.INTERNAL,
                 error_message=f"the scored rows could not be encoded as a ScoreReply: {exc}",
             )
-            return _encode_reply(failed.to_record(), as_json)
+            return _encode_reply(reply_record(failed), as_json)
+
+
+def reply_record(outcome: ScoreOutcome) -> dict[str, Any]:
+    """The ``ScoreReply`` record (Avro/JSON shape) for ``outcome``."""
+    if outcome.ok:
+        body: dict[str, Any] = {"rows": outcome.rows}
+    else:
+        code = outcome.error_code.value if outcome.error_code else "INTERNAL"
+        body = {"code": code, "message": outcome.error_message}
+    return {
+        "request_id": outcome.request_id,
+        "model": outcome.model,
+        "version": outcome.version,
+        "outcome": body,
+        "scorer": outcome.scorer,
+        "latency_ms": outcome.latency_ms,
+    }
 
 
 def _too_large(outcome: ScoreOutcome, size: int, limit: str) -> ScoreOutcome:

@@ -30,6 +30,7 @@ from spindrift.serving.model_store import ResolveError
 from spindrift.serving.projection import ALL
 
 from .loop import Outgoing, dead_letter
+from .request_reply import reply_record
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +175,7 @@ class StreamHandler:
                 latency_ms=outcome.latency_ms,
                 rows=enriched,
             )
-            value = wire.encode("ScoreReply", reply.to_record())
+            value = wire.encode("ScoreReply", reply_record(reply))
         else:
             headers.append((kh.CONTENT_TYPE, kh.JSON_CONTENT_TYPE.encode()))
             value = wire.dumps_json(enriched[0])  # strict: NaN/±Infinity as strings

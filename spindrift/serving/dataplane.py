@@ -65,21 +65,6 @@ class ScoreOutcome:
             raise ServingError(self.error_code, self.error_message or "", self.version)
         return self.rows or []
 
-    def to_record(self) -> dict[str, Any]:
-        """The ``ScoreReply`` record (Avro/JSON shape) for this outcome."""
-        if self.ok:
-            outcome: dict[str, Any] = {"rows": self.rows}
-        else:
-            outcome = {"code": self.error_code.value if self.error_code else "INTERNAL", "message": self.error_message}
-        return {
-            "request_id": self.request_id,
-            "model": self.model,
-            "version": self.version,
-            "outcome": outcome,
-            "scorer": self.scorer,
-            "latency_ms": self.latency_ms,
-        }
-
 
 def _describe_row_error(err: Exception, first_row: int) -> str:
     """Name the failing row relative to its own request, with column and stage."""
