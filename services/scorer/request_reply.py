@@ -128,7 +128,7 @@ class RequestReplyHandler:
     def handle(self, items: Sequence[Incoming]) -> list[Outgoing]:
         """Score every decodable request in one data-plane call; replies and dead letters to produce."""
         calls = [item.call for item in items if item.call is not None and item.refusal is None]
-        outcomes = iter(self.plane.score(calls)) if calls else iter(())
+        outcomes = iter(self.plane.score(calls, transport="kafka")) if calls else iter(())
         metrics.BATCH_ROWS.observe(sum(_row_count(c) for c in calls))
         out: list[Outgoing] = []
         for item in items:

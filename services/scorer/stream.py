@@ -117,7 +117,11 @@ class StreamHandler:
             )
             for i in scorable
         ]
-        outcomes = dict(zip((id(i) for i in scorable), self.plane.score(calls), strict=True)) if calls else {}
+        outcomes = (
+            dict(zip((id(i) for i in scorable), self.plane.score(calls, transport="stream"), strict=True))
+            if calls
+            else {}
+        )
         out: list[Outgoing] = []
         for item in items:
             if item.error is not None:

@@ -85,8 +85,12 @@ class DataPlane:
         self.loading_wait_s = loading_wait_s
         self.max_rows = max_rows
 
-    def score(self, calls: Sequence[ScoreCall]) -> list[ScoreOutcome]:
-        """Answer every call, in order; never raises for a bad request, only returns an error outcome."""
+    def score(self, calls: Sequence[ScoreCall], *, transport: str = "inline") -> list[ScoreOutcome]:
+        """Answer every call, in order; never raises for a bad request, only returns an error outcome.
+
+        ``transport`` names the adapter the calls came through (``kafka``, ``stream``, ``inline``...)
+        on the requests metric.
+        """
         snapshot = self.store.snapshot()  # the whole batch sees one immutable set of models
         outcomes: list[ScoreOutcome | None] = [None] * len(calls)
         groups: dict[tuple[str, int], list[int]] = {}
@@ -118,7 +122,8 @@ class DataPlane:
         done = [o for o in outcomes if o is not None]
         assert len(done) == len(calls), "every call gets exactly one outcome"
         for o in done:
-            metrics.REQUESTS.labels(o.model, str(o.version), o.error_code.value if o.error_code else "ok").inc()
+            outcome = o.error_code.value if o.error_code else "ok"
+            metrics.REQUESTS.labels(o.model, str(o.version), outcome, transport).inc()
         return done
 
     def snapshot(self) -> StoreSnapshot:

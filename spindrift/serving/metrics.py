@@ -19,8 +19,9 @@ _FAST_SECONDS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.0
 
 REQUESTS = Counter(
     "spindrift_scorer_requests",
-    "Score requests answered, by model, version used and outcome (ok or an ErrorCode).",
-    ["model", "version", "outcome"],
+    "Score requests answered, by model, version used, outcome (ok or an ErrorCode) and transport "
+    "(kafka, stream, inline...).",
+    ["model", "version", "outcome", "transport"],
 )
 ROWS = Counter("spindrift_scorer_rows", "Rows scored successfully, by model and version.", ["model", "version"])
 SCORE_SECONDS = Histogram(
