@@ -177,7 +177,7 @@ def _wait_for_model(service: ScorerService, spec: StreamSpec, stop: threading.Ev
     next_log = 0.0
     while not stop.is_set():
         try:
-            loaded = service.store.snapshot().resolve(spec.model, spec.version)
+            loaded = service.runtime.snapshot().resolve(spec.model, spec.version)
         except ResolveError as exc:
             if time.monotonic() >= next_log:
                 log.warning(
