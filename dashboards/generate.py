@@ -99,7 +99,8 @@ PANELS: tuple[PanelSpec, ...] = (
     ),
     PanelSpec(
         "Score requests per second",
-        "Requests answered by the scorers, by model and outcome (ok or the error code of the reply).",
+        "Requests answered by the scorers over every transport (Kafka, stream, inline), by model and outcome "
+        "(ok or the error code of the reply).",
         "reqps",
         (
             Query(

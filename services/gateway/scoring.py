@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from spindrift import wire
 from spindrift.client import ClientClosed, Prediction, ReplyTimeout, ScoringError, SpindriftClient, SpindriftClientError
+from spindrift.serving.errors import http_status_of
 
 from .errors import (
     Conflict,
@@ -32,14 +33,10 @@ __all__ = ["OutputSelection", "score", "wire_outputs"]
 
 OutputSelection = list[str] | Literal["all"] | None
 
-_STATUS_OF_CODE: dict[str, type[GatewayError]] = {
-    "INVALID_INPUT": InvalidInput,
-    "UNKNOWN_MODEL": NotFound,
-    "UNKNOWN_VERSION": NotFound,
-    "MODEL_NOT_SERVABLE": Conflict,
-    "TIMEOUT": ReplyTimedOut,
-    # The scored reply would not fit in one Kafka record: the caller sends fewer rows or asks for fewer outputs.
-    "REPLY_TOO_LARGE": PayloadTooLarge,
+# A scorer's error code becomes the gateway error of the HTTP status spindrift.serving gives the code;
+# any other status (INTERNAL, a code newer than this gateway) means the scorer failed: 502.
+_ERROR_OF_STATUS: dict[int, type[GatewayError]] = {
+    cls.status: cls for cls in (InvalidInput, NotFound, Conflict, ReplyTimedOut, PayloadTooLarge)
 }
 
 
@@ -73,7 +70,7 @@ async def score(
     try:
         return await asyncio.wrap_future(future)
     except ScoringError as exc:
-        error_class = _STATUS_OF_CODE.get(exc.code, ScorerFailed)
+        error_class = _ERROR_OF_STATUS.get(http_status_of(exc.code), ScorerFailed)
         if error_class is ReplyTimedOut:
             REPLY_TIMEOUTS.inc()
             raise ReplyTimedOut(_deadline_message(model, timeout, exc.message)) from None

@@ -4,10 +4,10 @@ Run it with ``python -m services.scorer`` (request/reply on ``score.requests``) 
 ``--stream IN:OUT --model NAME`` (enrich an event stream). The pieces, one job each:
 
 - ``settings.py``: ``ScorerSettings`` (``SCORER_*`` environment variables);
-- ``model_store.py``: loaded versions, hot-loaded in the background, swapped as immutable snapshots;
-- ``dataplane.py``: the protocol-free ``DataPlane.score(calls) -> outcomes``, one vectorised call per version;
-- ``batcher.py``: adaptive micro-batching of polled requests;
-- ``kafka_loop.py``: the at-least-once consume → handle → produce → commit loop;
-- ``kafka_worker.py`` / ``stream.py``: the request/reply and stream adapters plugged into that loop;
-- ``metrics.py``: Prometheus metrics; ``service.py``: assembles one process; ``__main__.py``: the CLI.
+- ``loop.py``: the at-least-once consume → handle → produce → commit loop;
+- ``request_reply.py`` / ``stream.py``: the request/reply and stream adapters plugged into that loop;
+- ``metrics.py``: the Kafka loop's Prometheus metrics; ``service.py``: assembles one process; ``__main__.py``: the CLI.
+
+Everything protocol-free (model store, data plane, micro-batcher, serving metrics) is in
+:mod:`spindrift.serving`.
 """

@@ -23,8 +23,8 @@ from spindrift.kafka.group import TopicNotFound
 from spindrift.kafka.readiness import ClusterUnavailable, wait_for_cluster
 from spindrift.kafka.settings import KafkaSettings
 from spindrift.kafka.topics import TopicSpec
+from spindrift.serving.model_store import ResolveError
 
-from .model_store import ResolveError
 from .service import ScorerService, StreamSpec
 from .settings import ScorerSettings
 from .stream import parse_stream_spec
@@ -177,7 +177,7 @@ def _wait_for_model(service: ScorerService, spec: StreamSpec, stop: threading.Ev
     next_log = 0.0
     while not stop.is_set():
         try:
-            loaded = service.store.snapshot().resolve(spec.model, spec.version)
+            loaded = service.runtime.snapshot().resolve(spec.model, spec.version)
         except ResolveError as exc:
             if time.monotonic() >= next_log:
                 log.warning(

@@ -1,5 +1,7 @@
-"""One scorer process, assembled: registry follower → model store → data plane → a Kafka loop.
+"""One scorer process, assembled: a :class:`~spindrift.serving.runtime.ServingRuntime` behind a Kafka loop.
 
+The runtime (registry follower → model store → data plane) does the serving; this adds the
+Kafka side: topics, the consume → reply loop, the consumer-lag monitor and the health server.
 Start-up order matters for "never silence": the scorer first rebuilds the registry and loads
 every servable version, and only then joins the consumer group, so it never answers
 UNKNOWN_MODEL just because it has not read ``model.events`` yet. ``/health/ready`` turns
@@ -12,6 +14,7 @@ import logging
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,18 +24,15 @@ from spindrift.kafka.settings import KafkaSettings, make_fast_consumer, make_fas
 from spindrift.kafka.topics import SCORE_DLQ, SCORE_REQUESTS, TopicSpec, ensure_topics, standard_topics
 from spindrift.observability import HealthServer
 from spindrift.registry.follower import RegistryFollower
+from spindrift.serving.runtime import OnEvent, OnReady, ServingRuntime
 
-from .dataplane import DataPlane
-from .kafka_loop import ConsumeProduceLoop, RecordHandler, log_commit
-from .kafka_worker import RequestReplyHandler
-from .model_store import ModelStore
+from .loop import ConsumeProduceLoop, RecordHandler, log_commit
+from .request_reply import RequestReplyHandler
 from .settings import ScorerSettings
 from .stream import StreamHandler
 
 log = logging.getLogger(__name__)
 
-# How often the store re-checks the registry for versions stuck without an artifact.
-_REFRESH_INTERVAL_S = 1.0
 # How long a batch's output may wait for the broker's acknowledgement before the batch is handled again.
 _ACK_TIMEOUT_S = 30.0
 
@@ -61,18 +61,14 @@ class ScorerService:
             self._tmp_cache = Path(tempfile.mkdtemp(prefix=f"spindrift-scorer-{settings.scorer_id}-"))
         self.cache_dir = settings.cache_dir or self._tmp_cache
         assert self.cache_dir is not None
-        self.follower = RegistryFollower(
-            kafka, self.cache_dir, on_ready=self._on_version_ready, on_event=lambda _event: self.store.refresh()
+        self.runtime = ServingRuntime(
+            _follower_factory(kafka, self.cache_dir),
+            settings.scorer_id,
+            loading_wait_s=settings.loading_wait_s,
+            max_request_rows=settings.max_request_rows,
         )
-        self.store = ModelStore(lambda: self.follower.state, failures_view=lambda: self.follower.failures)
-        self.plane = DataPlane(
-            self.store, settings.scorer_id, loading_wait_s=settings.loading_wait_s, max_rows=settings.max_request_rows
-        )
-        self._ready = threading.Event()
-        self._closing = threading.Event()
         self.health = HealthServer(settings.metrics_port, self.ready, status=self.status, host=settings.metrics_host)
         self._loop_running: ConsumeProduceLoop[Any] | None = None
-        self._refresher = threading.Thread(target=self._refresh_forever, name="store-refresh", daemon=True)
 
     # --- lifecycle ----------------------------------------------------------------------
     def start(self, extra_topics: list[TopicSpec] | None = None) -> None:
@@ -90,32 +86,16 @@ class ScorerService:
             self.settings.metrics_host,
             self.health.port,
         )
-        self.follower.start()
-        self._refresher.start()
+        self.runtime.start()
 
     def wait_ready(self, timeout: float) -> bool:
         """Wait for the registry catch-up and the initial loads; marks the scorer ready. False on timeout."""
-        if not self.follower.wait_caught_up(timeout):
-            return False
-        # Whatever was published before we started but is still incomplete will not complete by waiting.
-        for key, why in self.follower.incomplete().items():
-            self.store.mark_failed(key, f"artifact incomplete at start-up: {why}")
-        self.store.refresh()
-        if not self.store.wait_idle(timeout):
-            return False
-        self._ready.set()
-        loaded = self.store.snapshot().versions()
-        log.info(
-            "scorer %s ready; model versions: %s",
-            self.settings.scorer_id,
-            ", ".join(f"{v['model']} v{v['version']} ({v['state']})" for v in loaded) or "none published yet",
-        )
-        return True
+        return self.runtime.wait_ready(timeout)
 
     def run_request_reply(self, stop: threading.Event) -> None:
         """Answer ``score.requests`` in the shared consumer group until ``stop`` is set."""
         handler = RequestReplyHandler(
-            self.plane,
+            self.runtime.plane,
             self.settings.dlq_topic,
             max_request_bytes=self.settings.max_request_bytes,
             max_reply_bytes=self.settings.max_reply_bytes,
@@ -131,7 +111,7 @@ class ScorerService:
         """Enrich ``spec.in_topic`` events onto ``spec.out_topic`` until ``stop`` is set."""
         group = spec.group_id or f"spindrift-stream-{spec.model}-{spec.in_topic}"
         handler = StreamHandler(
-            self.plane,
+            self.runtime.plane,
             model=spec.model,
             version=spec.version,
             out_topic=spec.out_topic,
@@ -150,9 +130,7 @@ class ScorerService:
 
     def close(self) -> None:
         """Stop background threads and servers; remove a temporary model cache."""
-        self._closing.set()
-        self.follower.stop()
-        self.store.close()
+        self.runtime.close()
         self.health.stop()
         if self._tmp_cache is not None:
             shutil.rmtree(self._tmp_cache, ignore_errors=True)
@@ -160,8 +138,7 @@ class ScorerService:
     # --- status -------------------------------------------------------------------------
     def ready(self) -> bool:
         """Whether the scorer has rebuilt its registry, loaded what it found, and still follows it."""
-        # wait_caught_up(0) raises once the follower thread has died (e.g. the broker is gone for good).
-        return self._ready.is_set() and self.follower.wait_caught_up(0)
+        return self.runtime.ready()
 
     def status(self) -> dict[str, Any]:
         """The status JSON shown on /health/ready."""
@@ -170,22 +147,12 @@ class ScorerService:
             "group_id": self.settings.group_id,
             "requests_topic": self.settings.requests_topic,
             "batching": self.settings.batching,
-            "registry_caught_up": self.follower.caught_up,
+            "registry_caught_up": self.runtime.follower.caught_up,
             "assigned_partitions": self._loop_running.assigned_partitions if self._loop_running else [],
-            "models": self.store.snapshot().versions(),
+            "models": self.runtime.models(),
         }
 
     # --- internals ----------------------------------------------------------------------
-    def _on_version_ready(self, info: Any, model_dir: Path) -> None:
-        self.store.add_version(info, model_dir)
-
-    def _refresh_forever(self) -> None:
-        while not self._closing.wait(_REFRESH_INTERVAL_S):
-            try:
-                self.store.refresh()
-            except Exception:  # a failed refresh is retried next tick; serving goes on with the last snapshot
-                log.exception("refreshing the model store failed")
-
     def _loop(self, handler: RecordHandler[Any], topics: list[str], group_id: str) -> ConsumeProduceLoop[Any]:
         s = self.settings
         client_id = f"{self.kafka.client_id}-scorer-{s.scorer_id}"
@@ -226,3 +193,8 @@ class ScorerService:
             ack_timeout_s=_ACK_TIMEOUT_S,
         )
         return self._loop_running
+
+
+def _follower_factory(kafka: KafkaSettings, cache_dir: Path) -> Callable[[OnReady, OnEvent], RegistryFollower]:
+    """Builds the registry follower the serving runtime drives, unpacking artifacts into ``cache_dir``."""
+    return lambda on_ready, on_event: RegistryFollower(kafka, cache_dir, on_ready, on_event=on_event)

@@ -25,11 +25,12 @@ from typing import Any
 from spindrift import wire
 from spindrift.kafka import headers as kh
 from spindrift.kafka.records import Record
+from spindrift.serving.dataplane import DataPlane, ScoreCall, ScoreOutcome
+from spindrift.serving.model_store import ResolveError
+from spindrift.serving.projection import ALL
 
-from .dataplane import DataPlane, ScoreCall, ScoreOutcome
-from .kafka_loop import Outgoing, dead_letter
-from .model_store import ResolveError
-from .projection import ALL
+from .loop import Outgoing, dead_letter
+from .request_reply import reply_record
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class StreamItem:
 
 
 class StreamHandler:
-    """The :class:`~services.scorer.kafka_loop.RecordHandler` of stream mode."""
+    """The :class:`~services.scorer.loop.RecordHandler` of stream mode."""
 
     def __init__(
         self,
@@ -116,7 +117,11 @@ class StreamHandler:
             )
             for i in scorable
         ]
-        outcomes = dict(zip((id(i) for i in scorable), self.plane.score(calls), strict=True)) if calls else {}
+        outcomes = (
+            dict(zip((id(i) for i in scorable), self.plane.score(calls, transport="stream"), strict=True))
+            if calls
+            else {}
+        )
         out: list[Outgoing] = []
         for item in items:
             if item.error is not None:
@@ -174,7 +179,7 @@ class StreamHandler:
                 latency_ms=outcome.latency_ms,
                 rows=enriched,
             )
-            value = wire.encode("ScoreReply", reply.to_record())
+            value = wire.encode("ScoreReply", reply_record(reply))
         else:
             headers.append((kh.CONTENT_TYPE, kh.JSON_CONTENT_TYPE.encode()))
             value = wire.dumps_json(enriched[0])  # strict: NaN/±Infinity as strings

@@ -29,7 +29,7 @@ _published_lock = threading.Lock()
 
 def next_version(kafka: KafkaSettings, name: str) -> int:
     """The version number the next publication of ``name`` gets."""
-    from spindrift.registry.state import read_registry_state
+    from spindrift.registry.current import read_registry_state
 
     state = read_registry_state(kafka)
     with _published_lock:
@@ -75,8 +75,9 @@ def publish_model(
     for a version (one partition, total order), so after publishing we read it back and, if
     another artifact won that number, publish again under the following one.
     """
+    from spindrift.registry.current import read_registry_state
     from spindrift.registry.publisher import publish_version
-    from spindrift.registry.state import RegistryError, read_registry_state
+    from spindrift.registry.state import RegistryError
 
     name = manifest["name"]
     for _ in range(attempts):

@@ -26,10 +26,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from spindrift.kafka.settings import KafkaSettings
+from typing import Any
 
 __all__ = [
     "PRODUCTION",
@@ -41,7 +38,6 @@ __all__ = [
     "UnknownVersion",
     "check_alias",
     "check_model_name",
-    "read_registry_state",
 ]
 
 PRODUCTION = "production"
@@ -322,19 +318,3 @@ class RegistryState:
             if info.servable and not info.retired:
                 return info
         raise UnknownVersion(f"model {name!r} has no servable version")
-
-
-def read_registry_state(settings: KafkaSettings, timeout_s: float = 30.0) -> RegistryState:
-    """The registry as of now, read once from ``model.events`` (for one-off readers such as a trainer).
-
-    Kept here for callers that only need the state; the Kafka reading lives in ``reader.py``.
-    """
-    from spindrift.registry.reader import read_events
-
-    state = RegistryState()
-    for event in read_events(settings, timeout_s=timeout_s):
-        try:
-            state.apply(event)
-        except InvalidEvent:
-            continue  # the follower logs these; a one-off reader just skips them
-    return state

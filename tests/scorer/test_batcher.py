@@ -6,7 +6,7 @@ import threading
 import time
 from collections import deque
 
-from services.scorer.batcher import MicroBatcher
+from spindrift.serving.batcher import MicroBatcher
 
 
 class QueueSource:

@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
-from services.scorer.dataplane import DataPlane, ErrorCode, ScoreCall
-from services.scorer.model_store import ModelStore
+from services.scorer.request_reply import reply_record
 from spindrift.registry.state import RegistryState
+from spindrift.serving.dataplane import DataPlane, ErrorCode, ScoreCall
+from spindrift.serving.errors import ServingError
+from spindrift.serving.model_store import ModelStore
 from tests.runtime.parity import assert_close
 
 from .conftest import PREDICTION_COLUMNS, TutorialModels, manifest, published_event
@@ -140,8 +142,11 @@ def test_unknown_model_or_version_gets_an_error_reply(
     [reply] = plane.score([ScoreCall("x", model, rows("spark"), version)])
     assert reply.error_code is code
     assert needle in (reply.error_message or "")
-    record = reply.to_record()
+    record = reply_record(reply)
     assert record["outcome"] == {"code": code.value, "message": reply.error_message}
+    with pytest.raises(ServingError) as raised:
+        reply.scored_rows()
+    assert (raised.value.code, raised.value.http_status) == (code, 404)
 
 
 @pytest.mark.parametrize("bad_rows,needle", [([], "empty"), ("text", "list of objects"), ([["spark"]], "row 0")])

@@ -142,7 +142,10 @@ def test_two_scorers_share_partitions_and_answer_like_spark(cluster: Cluster) ->
     flat_rows = [row for p in predictions for row in p.rows]
     assert_spark_predictions(cluster, 1, flat_rows, [row for rows in sent for row in rows], EVERY_COLUMN)
     metrics = cluster.scorers["scorer-a"].http_text("/metrics")
-    assert f'spindrift_scorer_requests_total{{model="{cluster.name}",outcome="ok",version="1"}}' in metrics
+    assert (
+        f'spindrift_scorer_requests_total{{model="{cluster.name}",outcome="ok",transport="kafka",version="1"}}'
+        in metrics
+    )
 
 
 def test_unknown_model_and_version_get_error_replies(cluster: Cluster) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY
 
-from services.scorer import metrics
+from spindrift.serving import metrics
 
 
 def _loaded_series() -> set[tuple[str, str]]:

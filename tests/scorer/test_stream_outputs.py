@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from services.scorer.projection import ALL
 from services.scorer.stream import _stream_outputs
+from spindrift.serving.projection import ALL
 
 PRODUCED = {"words", "features", "rawPrediction", "probability", "prediction"}
 

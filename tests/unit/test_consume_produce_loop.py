@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 
-from services.scorer.kafka_loop import ConsumeProduceLoop, Outgoing
+from services.scorer.loop import ConsumeProduceLoop, Outgoing
 from spindrift.kafka import headers as kh
 from spindrift.kafka.records import Record
 

@@ -1,6 +1,8 @@
 """The layers import one way: checked on the source, every import statement included (even inside functions).
 
 The runtime is embeddable anywhere, so it imports neither Kafka, Spark nor Spindrift; the
+serving core ``spindrift.serving`` imports no Kafka client, no Spark and no web framework, not
+even through the project modules it imports (transports are adapters around it); the
 Spindrift library under ``spindrift/`` does not reach into the services; one service does not
 import another; and no two modules import each other, directly or through others (imports
 under ``if TYPE_CHECKING:`` are for annotations only and are left out).
@@ -22,6 +24,7 @@ SOURCES = {
     "schemas": ROOT / "schemas",
 }
 KAFKA_AND_SPARK = ("kafka", "confluent_kafka", "pyspark", "py4j")
+WEB_FRAMEWORKS = ("fastapi", "starlette", "uvicorn")
 
 
 def _module_name(package: str, path: Path) -> str:
@@ -80,6 +83,32 @@ def _violations(importer_prefix: str, forbidden: tuple[str, ...]) -> list[str]:
     return found
 
 
+def _matches(name: str, forbidden: tuple[str, ...]) -> bool:
+    return any(name == f or name.startswith(f + ".") for f in forbidden)
+
+
+def _transitive_violations(importer_prefix: str, forbidden: tuple[str, ...]) -> list[str]:
+    """Forbidden imports of ``importer_prefix``'s modules or of any project module they import, transitively.
+
+    Importing ``a.b.c`` runs ``a/__init__.py`` and ``a/b/__init__.py`` too, so parent packages are
+    followed as well. Each finding names the chain of imports that leads to it.
+    """
+    chains = {m: [m] for m in GRAPH if m == importer_prefix or m.startswith(importer_prefix + ".")}
+    queue = sorted(chains)
+    found = []
+    while queue:
+        module = queue.pop(0)
+        for name in sorted(GRAPH[module]):
+            if _matches(name, forbidden):
+                found.append(" -> ".join(chains[module]) + f" imports {name}")
+            parts = name.split(".")
+            for reached in (".".join(parts[:i]) for i in range(1, len(parts) + 1)):
+                if reached in GRAPH and reached not in chains:
+                    chains[reached] = [*chains[module], reached]
+                    queue.append(reached)
+    return found
+
+
 def test_the_graph_covers_every_layer() -> None:
     for package in SOURCES:
         assert any(m.startswith(package) for m in GRAPH), f"no module of {package} was read"
@@ -88,6 +117,20 @@ def test_the_graph_covers_every_layer() -> None:
 
 def test_the_runtime_imports_no_kafka_spark_or_spindrift() -> None:
     assert _violations("sparkml_runtime", (*KAFKA_AND_SPARK, "spindrift", "services", "schemas")) == []
+
+
+def test_the_serving_core_imports_no_kafka_spark_or_web_framework_even_transitively() -> None:
+    assert "spindrift.serving.runtime" in GRAPH
+    assert _transitive_violations("spindrift.serving", (*KAFKA_AND_SPARK, *WEB_FRAMEWORKS, "services")) == []
+
+
+def test_the_transitive_check_finds_what_the_kafka_scorer_and_the_gateway_import() -> None:
+    # The scorer's service module reaches confluent_kafka only through other modules: the chain is followed.
+    assert any(
+        v.endswith("imports confluent_kafka")
+        for v in _transitive_violations("services.scorer.service", ("confluent_kafka",))
+    )
+    assert any(v.endswith("imports fastapi") for v in _transitive_violations("services.gateway.app", WEB_FRAMEWORKS))
 
 
 def test_the_spindrift_library_does_not_import_the_services() -> None:

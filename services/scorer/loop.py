@@ -42,9 +42,9 @@ from spindrift.kafka import headers as kh
 from spindrift.kafka.group import subscribe_fast_when_known
 from spindrift.kafka.records import Record, RecordHeaders, from_confluent
 from spindrift.kafka.settings import close_fast_producer
+from spindrift.serving.batcher import MicroBatcher
 
 from . import metrics
-from .batcher import MicroBatcher
 
 log = logging.getLogger(__name__)
 

@@ -17,28 +17,16 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from sparkml_runtime import InvalidInputError, RowFiltered
 
 from . import metrics
+from .errors import ErrorCode, ServingError
 from .model_store import LoadedVersion, ModelStore, ResolveError, StoreSnapshot
 from .projection import UnknownColumn, check_outputs, project, union_of
 
 log = logging.getLogger(__name__)
-
-
-class ErrorCode(StrEnum):
-    """Error codes of a ``ScoreError`` reply (the Avro enum ``io.spindrift.ErrorCode``)."""
-
-    INVALID_INPUT = "INVALID_INPUT"
-    UNKNOWN_MODEL = "UNKNOWN_MODEL"
-    UNKNOWN_VERSION = "UNKNOWN_VERSION"
-    MODEL_NOT_SERVABLE = "MODEL_NOT_SERVABLE"
-    INTERNAL = "INTERNAL"
-    TIMEOUT = "TIMEOUT"
-    REPLY_TOO_LARGE = "REPLY_TOO_LARGE"
 
 
 @dataclass(frozen=True)
@@ -75,20 +63,11 @@ class ScoreOutcome:
         """True when the request was scored."""
         return self.error_code is None
 
-    def to_record(self) -> dict[str, Any]:
-        """The ``ScoreReply`` record (Avro/JSON shape) for this outcome."""
-        if self.ok:
-            outcome: dict[str, Any] = {"rows": self.rows}
-        else:
-            outcome = {"code": self.error_code.value if self.error_code else "INTERNAL", "message": self.error_message}
-        return {
-            "request_id": self.request_id,
-            "model": self.model,
-            "version": self.version,
-            "outcome": outcome,
-            "scorer": self.scorer,
-            "latency_ms": self.latency_ms,
-        }
+    def scored_rows(self) -> list[dict[str, Any]]:
+        """The scored rows; raises :class:`ServingError` (its code, message and HTTP status) for an error outcome."""
+        if self.error_code is not None:
+            raise ServingError(self.error_code, self.error_message or "", self.version)
+        return self.rows or []
 
 
 def _describe_row_error(err: Exception, first_row: int) -> str:
@@ -118,8 +97,12 @@ class DataPlane:
         self.wall_clock = wall_clock
         """Epoch seconds, compared with each call's ``deadline_ms`` (injectable for tests)."""
 
-    def score(self, calls: Sequence[ScoreCall]) -> list[ScoreOutcome]:
-        """Answer every call, in order; never raises for a bad request, only returns an error outcome."""
+    def score(self, calls: Sequence[ScoreCall], *, transport: str = "inline") -> list[ScoreOutcome]:
+        """Answer every call, in order; never raises for a bad request, only returns an error outcome.
+
+        ``transport`` names the adapter the calls came through (``kafka``, ``stream``, ``inline``...)
+        on the requests metric.
+        """
         snapshot = self.store.snapshot()  # the whole batch sees one immutable set of models
         outcomes: list[ScoreOutcome | None] = [None] * len(calls)
         groups: dict[tuple[str, int], list[int]] = {}
@@ -157,7 +140,8 @@ class DataPlane:
         done = [o for o in outcomes if o is not None]
         assert len(done) == len(calls), "every call gets exactly one outcome"
         for o in done:
-            metrics.REQUESTS.labels(o.model, str(o.version), o.error_code.value if o.error_code else "ok").inc()
+            outcome = o.error_code.value if o.error_code else "ok"
+            metrics.REQUESTS.labels(o.model, str(o.version), outcome, transport).inc()
         return done
 
     def snapshot(self) -> StoreSnapshot:

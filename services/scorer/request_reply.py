@@ -23,10 +23,10 @@ from confluent_kafka import KafkaError
 from spindrift import wire
 from spindrift.kafka import headers as kh
 from spindrift.kafka.records import Record
+from spindrift.serving.dataplane import DataPlane, ErrorCode, ScoreCall, ScoreOutcome
 
 from . import metrics
-from .dataplane import DataPlane, ErrorCode, ScoreCall, ScoreOutcome
-from .kafka_loop import Outgoing, dead_letter
+from .loop import Outgoing, dead_letter
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class Incoming:
 
 
 class RequestReplyHandler:
-    """The :class:`~services.scorer.kafka_loop.RecordHandler` of the request/reply mode."""
+    """The :class:`~services.scorer.loop.RecordHandler` of the request/reply mode."""
 
     def __init__(
         self,
@@ -130,7 +130,7 @@ class RequestReplyHandler:
     def handle(self, items: Sequence[Incoming]) -> list[Outgoing]:
         """Score every decodable request in one data-plane call; replies and dead letters to produce."""
         calls = [item.call for item in items if item.call is not None and item.refusal is None]
-        outcomes = iter(self.plane.score(calls)) if calls else iter(())
+        outcomes = iter(self.plane.score(calls, transport="kafka")) if calls else iter(())
         metrics.BATCH_ROWS.observe(sum(_row_count(c) for c in calls))
         out: list[Outgoing] = []
         for item in items:
@@ -175,7 +175,7 @@ class RequestReplyHandler:
         return self._reply(item, _too_large(outcome, size, f"what the broker accepts ({error.str()})"))
 
     def _encode(self, outcome: ScoreOutcome, as_json: bool) -> bytes:
-        record = outcome.to_record()
+        record = reply_record(outcome)
         try:
             return _encode_reply(record, as_json)
         except Exception as exc:  # an output value the schema cannot carry must still get an answer
@@ -189,7 +189,24 @@ class RequestReplyHandler:
                 error_code=ErrorCode.INTERNAL,
                 error_message=f"the scored rows could not be encoded as a ScoreReply: {exc}",
             )
-            return _encode_reply(failed.to_record(), as_json)
+            return _encode_reply(reply_record(failed), as_json)
+
+
+def reply_record(outcome: ScoreOutcome) -> dict[str, Any]:
+    """The ``ScoreReply`` record (Avro/JSON shape) for ``outcome``."""
+    if outcome.ok:
+        body: dict[str, Any] = {"rows": outcome.rows}
+    else:
+        code = outcome.error_code.value if outcome.error_code else "INTERNAL"
+        body = {"code": code, "message": outcome.error_message}
+    return {
+        "request_id": outcome.request_id,
+        "model": outcome.model,
+        "version": outcome.version,
+        "outcome": body,
+        "scorer": outcome.scorer,
+        "latency_ms": outcome.latency_ms,
+    }
 
 
 def _too_large(outcome: ScoreOutcome, size: int, limit: str) -> ScoreOutcome:

@@ -29,6 +29,7 @@ from sparkml_runtime import Pipeline, load_pipeline
 from spindrift.registry.state import ModelVersionInfo, RegistryState, UnknownModel, UnknownVersion
 
 from . import metrics
+from .errors import ServingError
 from .projection import Projection
 
 log = logging.getLogger(__name__)
@@ -36,14 +37,8 @@ log = logging.getLogger(__name__)
 VersionKey = tuple[str, int]
 
 
-class ResolveError(Exception):
-    """A request's model reference cannot be served; ``code`` is the ErrorCode name to reply with."""
-
-    def __init__(self, code: str, message: str, version: int | None = None) -> None:
-        self.code = code
-        self.message = message
-        self.version = version
-        super().__init__(f"{code}: {message}")
+class ResolveError(ServingError):
+    """A request's model reference cannot be served; ``code`` is the ErrorCode to reply with."""
 
 
 @dataclass(frozen=True)
