@@ -15,7 +15,7 @@ import functools
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from confluent_kafka import KafkaError
@@ -180,12 +180,9 @@ class RequestReplyHandler:
             return _encode_reply(record, as_json)
         except Exception as exc:  # an output value the schema cannot carry must still get an answer
             log.exception("could not encode the reply to %s", outcome.request_id)
-            failed = ScoreOutcome(
-                request_id=outcome.request_id,
-                model=outcome.model,
-                version=outcome.version,
-                scorer=outcome.scorer,
-                latency_ms=outcome.latency_ms,
+            failed = replace(
+                outcome,
+                rows=None,
                 error_code=ErrorCode.INTERNAL,
                 error_message=f"the scored rows could not be encoded as a ScoreReply: {exc}",
             )
@@ -212,12 +209,9 @@ def reply_record(outcome: ScoreOutcome) -> dict[str, Any]:
 def _too_large(outcome: ScoreOutcome, size: int, limit: str) -> ScoreOutcome:
     """The REPLY_TOO_LARGE answer replacing ``outcome``, whose reply came to ``size`` bytes."""
     rows = f" for {len(outcome.rows)} rows" if outcome.rows is not None else ""
-    return ScoreOutcome(
-        request_id=outcome.request_id,
-        model=outcome.model,
-        version=outcome.version,
-        scorer=outcome.scorer,
-        latency_ms=outcome.latency_ms,
+    return replace(
+        outcome,
+        rows=None,
         error_code=ErrorCode.REPLY_TOO_LARGE,
         error_message=(
             f"the reply is {size} bytes{rows}, more than {limit}; send fewer rows per request or ask for fewer outputs"

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from spindrift import wire
@@ -171,14 +171,7 @@ class StreamHandler:
             (VERSION_HEADER, str(outcome.version).encode()),
         ]
         if item.avro:
-            reply = ScoreOutcome(
-                request_id=outcome.request_id,
-                model=outcome.model,
-                version=outcome.version,
-                scorer=outcome.scorer,
-                latency_ms=outcome.latency_ms,
-                rows=enriched,
-            )
+            reply = replace(outcome, rows=enriched)
             value = wire.encode("ScoreReply", reply_record(reply))
         else:
             headers.append((kh.CONTENT_TYPE, kh.JSON_CONTENT_TYPE.encode()))

@@ -199,12 +199,7 @@ def train(
         out.print(f"job [bold]{job_id}[/] {accepted.get('state', 'queued')}", highlight=False)
         if not wait:
             return
-        try:
-            final = follow_job(gw, job_id, timeout, out)
-        except JobTimeout as exc:
-            fail(f"{exc}; follow it with `spindrift jobs`")
-        except GatewayError as exc:
-            fail_api(exc, what=f"job {job_id}")
+        final = _follow_to_the_end(gw, job_id, timeout)
     _report_job(final)
 
 
@@ -216,12 +211,7 @@ def follow(
 ) -> None:
     """Follow a job's progress until it ends; exit 0 only when published and servable."""
     with gateway(ctx) as gw:
-        try:
-            final = follow_job(gw, job_id, timeout, out)
-        except JobTimeout as exc:
-            fail(f"{exc}; follow it with `spindrift jobs`")
-        except GatewayError as exc:
-            fail_api(exc, what=f"job {job_id}")
+        final = _follow_to_the_end(gw, job_id, timeout)
     _report_job(final)
 
 
@@ -237,6 +227,16 @@ def cancel(
         except GatewayError as exc:
             fail_api(exc, what=f"job {job_id}")
     out.print(f"job {job_id}: cancel requested", highlight=False)
+
+
+def _follow_to_the_end(gw: Gateway, job_id: str, timeout: float) -> dict[str, Any]:
+    """Follow ``job_id`` with progress shown until it ends; a timeout or API error exits with its message."""
+    try:
+        return follow_job(gw, job_id, timeout, out)
+    except JobTimeout as exc:
+        fail(f"{exc}; follow it with `spindrift jobs`")
+    except GatewayError as exc:
+        fail_api(exc, what=f"job {job_id}")
 
 
 def _report_job(job: dict[str, Any]) -> None:
