@@ -154,6 +154,7 @@ class Load:
         self.send = send
         self.interval = interval
         self.sent: list[Future[Any]] = []
+        self._lock = threading.Lock()  # the load's thread and burst() number requests in one sequence
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="test-load", daemon=True)
 
@@ -170,18 +171,31 @@ class Load:
         self._thread.join(timeout=10)
 
     def _run(self) -> None:
-        i = 0
         while not self._stop.wait(self.interval):
-            self.sent.append(self.send(i))
-            i += 1
+            self.burst(1)
+
+    def burst(self, n: int) -> list[Future[Any]]:
+        """Send ``n`` requests at once (numbered on from the load's own), e.g. to have some in flight."""
+        with self._lock:
+            futures = [self.send(len(self.sent) + k) for k in range(n)]
+            self.sent.extend(futures)
+        return futures
 
     def answered(self) -> list[Any]:
         """The successful replies so far, in send order."""
         return [f.result() for f in list(self.sent) if f.done() and f.exception() is None]
 
     def wait_until(self, condition: Callable[[list[Any]], object], timeout: float, what: str) -> None:
-        """Wait until ``condition(answered())`` holds; AssertionError naming ``what`` after ``timeout``."""
-        if not wait_until(lambda: condition(self.answered()), timeout):
+        """Wait until ``condition(answered())`` holds; AssertionError naming ``what`` after ``timeout``,
+        or at once naming the first error reply (or timeout) any request got meanwhile."""
+
+        def met() -> bool:
+            failed = next((f.exception() for f in list(self.sent) if f.done() and f.exception() is not None), None)
+            if failed is not None:
+                raise AssertionError(f"a request failed while waiting for {what}: {failed!r}")
+            return bool(condition(self.answered()))
+
+        if not wait_until(met, timeout):
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
     def results(self, timeout: float) -> list[Any]:

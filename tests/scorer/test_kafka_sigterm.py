@@ -150,9 +150,11 @@ def test_sigterm_under_load_answers_in_flight_commits_what_it_answered_and_hands
             60,
             "20 replies from each scorer",
         )
+        burst = load.burst(40)  # sent an instant before the signal: in flight when it arrives
         signalled = time.monotonic()
         leaving.proc.send_signal(signal.SIGTERM)
-        in_flight = [f for f in load.sent if not f.done()]
+        in_flight = [f for f in list(load.sent) if not f.done()]
+        assert set(burst) & set(in_flight)
         handed_over: list[float] = []
 
         def staying_owns_everything() -> bool:
