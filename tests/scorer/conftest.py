@@ -101,3 +101,53 @@ def published_event(meta: Mapping[str, Any], sha256: str = "0" * 64) -> dict[str
         "manifest_json": json.dumps({**meta, "sha256": sha256}),
         "at_ms": 0,
     }
+
+
+SKIP_TRAINING = [
+    (0, "a b c spark", "red", 1.0, 1.0),
+    (1, "b d", "blue", 2.0, 0.0),
+    (2, "spark f g", "red", 0.5, 1.0),
+    (3, "hadoop mapreduce", "green", 3.0, 0.0),
+    (4, "spark spark", "blue", 1.5, 1.0),
+    (5, "hadoop", "green", 2.5, 0.0),
+]
+SKIP_SCHEMA = "id long, text string, color string, x double"
+
+
+@dataclass
+class SkippingModel:
+    """A Spark-saved pipeline with two handleInvalid='skip' stages: an unseen colour or a null x drops the row.
+
+    StringIndexer(color, skip) → Tokenizer(text) → HashingTF → VectorAssembler(tf, colorIdx, x; skip)
+    → LogisticRegression. A text that is not a string is an error, not a skip.
+    """
+
+    path: Path
+    spark_model: Any
+    spark: Any
+
+    def spark_outputs(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Spark's own transform of ``rows`` (``id``, ``text``, ``color``, ``x``); skipped rows are absent."""
+        df = self.spark.createDataFrame([(r["id"], r["text"], r["color"], r["x"]) for r in rows], SKIP_SCHEMA)
+        return spark_rows(self.spark_model.transform(df))
+
+
+@pytest.fixture(scope="session")
+def skipping_model(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> SkippingModel:
+    """Fit and save the skipping pipeline once per test session."""
+    from pyspark.ml import Pipeline
+    from pyspark.ml.classification import LogisticRegression
+    from pyspark.ml.feature import HashingTF, StringIndexer, Tokenizer, VectorAssembler
+
+    train = spark.createDataFrame(SKIP_TRAINING, f"{SKIP_SCHEMA}, label double")
+    stages = [
+        StringIndexer(inputCol="color", outputCol="colorIdx", handleInvalid="skip"),
+        Tokenizer(inputCol="text", outputCol="words"),
+        HashingTF(inputCol="words", outputCol="tf", numFeatures=32),
+        VectorAssembler(inputCols=["tf", "colorIdx", "x"], outputCol="features", handleInvalid="skip"),
+        LogisticRegression(maxIter=10, regParam=0.01),
+    ]
+    model = Pipeline(stages=stages).fit(train)
+    path = tmp_path_factory.mktemp("skipping-model") / "model"
+    model.write().overwrite().save(str(path))
+    return SkippingModel(path, model, spark)

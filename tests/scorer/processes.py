@@ -8,9 +8,12 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -138,3 +141,63 @@ def read_topic(kafka: KafkaSettings, topic: str, match: Any, timeout: float = 30
     finally:
         consumer.close()
     raise AssertionError(f"no matching record on {topic} within {timeout} s")
+
+
+class Load:
+    """Calls ``send(i)`` (i = 0, 1, 2...) every ``interval`` seconds from a thread until stopped.
+
+    ``send`` returns a future (e.g. ``SpindriftClient.predict_async``); every future is kept, in
+    send order, so a test can check each reply after the load stops.
+    """
+
+    def __init__(self, send: Callable[[int], Future[Any]], interval: float) -> None:
+        self.send = send
+        self.interval = interval
+        self.sent: list[Future[Any]] = []
+        self._lock = threading.Lock()  # the load's thread and burst() number requests in one sequence
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="test-load", daemon=True)
+
+    def __enter__(self) -> Load:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop sending (the futures already sent keep running)."""
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.burst(1)
+
+    def burst(self, n: int) -> list[Future[Any]]:
+        """Send ``n`` requests at once (numbered on from the load's own), e.g. to have some in flight."""
+        with self._lock:
+            futures = [self.send(len(self.sent) + k) for k in range(n)]
+            self.sent.extend(futures)
+        return futures
+
+    def answered(self) -> list[Any]:
+        """The successful replies so far, in send order."""
+        return [f.result() for f in list(self.sent) if f.done() and f.exception() is None]
+
+    def wait_until(self, condition: Callable[[list[Any]], object], timeout: float, what: str) -> None:
+        """Wait until ``condition(answered())`` holds; AssertionError naming ``what`` after ``timeout``,
+        or at once naming the first error reply (or timeout) any request got meanwhile."""
+
+        def met() -> bool:
+            failed = next((f.exception() for f in list(self.sent) if f.done() and f.exception() is not None), None)
+            if failed is not None:
+                raise AssertionError(f"a request failed while waiting for {what}: {failed!r}")
+            return bool(condition(self.answered()))
+
+        if not wait_until(met, timeout):
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+    def results(self, timeout: float) -> list[Any]:
+        """Every reply, in send order; raises the first error reply or timeout."""
+        return [f.result(timeout=timeout) for f in self.sent]

@@ -238,6 +238,20 @@ class Pipeline:
         return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
     def _rows_with_errors(self, rows: Sequence[Mapping[str, Any]], p: Plan) -> list[RowResult]:
+        groups = _by_columns_carried(rows, p.reads)
+        if len(groups) == 1:
+            return self._same_columns_with_errors(rows, p)
+        # A frame has one set of columns: a key some rows lack would become null there (which a
+        # 'skip' stage drops, or 'keep' scores), and keys of other rows would appear in these ones.
+        # Each row must get what it gets alone, so rows carrying different columns are scored apart.
+        results: list[RowResult] = [RowFiltered("pipeline", None, i) for i in range(len(rows))]
+        for positions in groups:
+            scored = self._same_columns_with_errors([rows[i] for i in positions], p)
+            for i, result in zip(positions, scored, strict=True):
+                results[i] = _renumbered(result, i)
+        return results
+
+    def _same_columns_with_errors(self, rows: Sequence[Mapping[str, Any]], p: Plan) -> list[RowResult]:
         if len(rows) > _ROW_PATH_MAX:
             try:
                 with _gc_paused():
@@ -259,6 +273,31 @@ class Pipeline:
             except InvalidInputError as exc:
                 out.append(exc.at(row=i))
         return out
+
+
+def _by_columns_carried(rows: Sequence[Mapping[str, Any]], reads: frozenset[str] | None) -> list[list[int]]:
+    """Row positions grouped by which input columns (``reads``, or every key when None) each row carries.
+
+    One group (the usual case) is found without building a key set per row: only a column
+    that some rows lack splits the batch.
+    """
+    names: Iterable[str] = reads if reads is not None else {k for r in rows for k in r}
+    ragged = [name for name in names if not all(name in r for r in rows)]
+    if not ragged:
+        return [list(range(len(rows)))]
+    groups: dict[tuple[bool, ...], list[int]] = {}
+    for i, r in enumerate(rows):
+        groups.setdefault(tuple(name in r for name in ragged), []).append(i)
+    return list(groups.values())
+
+
+def _renumbered(result: RowResult, row: int) -> RowResult:
+    """``result`` of a row scored within a group, with the row's position in the whole batch."""
+    if isinstance(result, InvalidInputError):
+        return InvalidInputError(result.message, column=result.column, stage=result.stage, row=row)
+    if isinstance(result, RowFiltered):
+        return RowFiltered(result.stage, result.column, row)
+    return result
 
 
 __all__ = ["Pipeline", "load_pipeline"]
