@@ -9,7 +9,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from services.scorer.dataplane import ScoreCall
+from spindrift.serving.dataplane import ScoreCall
 from tests.runtime.parity import assert_close
 
 from .conftest import SkippingModel

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from services.scorer.dataplane import DataPlane
-from services.scorer.model_store import ModelStore
+from spindrift.serving.dataplane import DataPlane
+from spindrift.serving.model_store import ModelStore
 from tests.runtime.parity import assert_close
 
 from .batches import MODEL, assert_expected_outcome, good_rows, mixed_batch
