@@ -19,8 +19,8 @@ import pytest
 from spindrift.client import Prediction, SpindriftClient
 from spindrift.kafka.settings import KafkaSettings, make_producer
 from spindrift.kafka.topics import TopicSpec, ensure_topics
+from spindrift.registry.current import read_registry_state
 from spindrift.registry.publisher import promote, publish_version, rollback
-from spindrift.registry.state import read_registry_state
 from tests.runtime.parity import assert_close
 from tests.waiting import wait_until
 

@@ -19,7 +19,7 @@ import pytest
 from services.trainer import publishing
 from spindrift.kafka.settings import KafkaSettings, make_producer
 from spindrift.kafka.topics import ensure_topics
-from spindrift.registry.state import read_registry_state
+from spindrift.registry.current import read_registry_state
 from tests.scorer.conftest import manifest
 
 pytestmark = [pytest.mark.kafka]
