@@ -1,0 +1,223 @@
+"""A PyFlink job that enriches JSON events with a Spark ML pipeline's predictions, without Spark.
+
+    .venv-flink/bin/python examples/flink/score_events.py --model-dir /path/to/saved/model \\
+        --input events.jsonl [--output enriched.jsonl] [--variant row|vectorised] [--outputs prediction,probability]
+
+Reads one JSON object (an event, i.e. a row of the model's input columns) per line of
+``--input`` with Flink's bounded file source, scores it with ``sparkml_runtime`` inside Flink's
+Python workers, and writes each event with the model's output columns added (by default the
+final stage's: ``prediction``, ``probability``... for a classifier), one JSON line each, to
+``--output`` (collected to the client) or to stdout.
+
+The pipeline is loaded once per parallel task, in the function's ``open()``, from a directory
+written by ``PipelineModel.save()`` that every task manager can read. Two variants:
+
+- ``row``: a DataStream ``MapFunction``, one event per call;
+- ``vectorised``: a Table API pandas ``ScalarFunction``; Flink hands it Arrow batches of up to
+  ``--arrow-batch-size`` events, scored in one vectorised ``transform_rows`` call.
+
+An event that is not a JSON object, or that the model cannot score, is passed on with an
+``error`` field saying why (it would fail on every retry, so it must not fail the job).
+With ``--timings FILE`` each task appends, when it closes, a JSON line with the events it
+scored and the seconds spent scoring them (benchmarks/flink_job.py reads it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pyflink.common import Configuration, Types, WatermarkStrategy
+from pyflink.datastream import DataStream, MapFunction, RuntimeContext, StreamExecutionEnvironment
+from pyflink.datastream.connectors.file_system import FileSource, StreamFormat
+from pyflink.table import DataTypes, StreamTableEnvironment
+from pyflink.table.expressions import col
+from pyflink.table.udf import FunctionContext, ScalarFunction, udf
+from sparkml_runtime import Pipeline, RowFiltered, load_pipeline
+
+
+def final_outputs(pipeline: Pipeline) -> list[str]:
+    """The columns the pipeline's last stage adds (``prediction``, ``probability``... for a classifier)."""
+    return [f.name for f in pipeline.stages[-1].output_fields()] if pipeline.stages else []
+
+
+def _json_value(value: Any) -> Any:
+    # numpy scalars and arrays can reach json.dumps through a model's outputs; plain values for them.
+    return value.tolist() if hasattr(value, "tolist") else str(value)
+
+
+def enrich(pipeline: Pipeline, outputs: Sequence[str], lines: Sequence[str]) -> list[str]:
+    """Score JSON-line events in one call; each comes back as a JSON line with ``outputs`` or an ``error`` added."""
+    enriched: list[str] = [""] * len(lines)
+    rows: list[dict[str, Any]] = []
+    slots: list[int] = []
+    for i, line in enumerate(lines):
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            enriched[i] = json.dumps({"event": line, "error": f"not JSON: {exc}"})
+            continue
+        if not isinstance(row, dict):
+            enriched[i] = json.dumps(
+                {"event": row, "error": f"an event must be one JSON object, got {type(row).__name__}"}
+            )
+            continue
+        rows.append(row)
+        slots.append(i)
+    results = pipeline.transform_rows(rows, errors="return", outputs=outputs) if rows else []
+    for i, row, result in zip(slots, rows, results, strict=True):
+        if isinstance(result, RowFiltered):
+            enriched[i] = json.dumps({**row, "error": f"filtered by the model: {result}"})
+        elif isinstance(result, Exception):
+            enriched[i] = json.dumps({**row, "error": str(result)})
+        else:
+            enriched[i] = json.dumps({**row, **result}, default=_json_value)
+    return enriched
+
+
+class _ScoringTask:
+    """What both variants share: the pipeline loaded at ``open()``, and time spent scoring."""
+
+    def __init__(self, model_dir: str, outputs: Sequence[str], timings: str | None) -> None:
+        self.model_dir = model_dir
+        self.requested_outputs = list(outputs)
+        self.timings = timings
+        self.events = 0
+        self.busy_s = 0.0
+
+    def load(self) -> None:
+        """Load the pipeline (once per task: open() runs before the first event)."""
+        self.pipeline = load_pipeline(self.model_dir)
+        self.outputs = self.requested_outputs or final_outputs(self.pipeline)
+
+    def score(self, lines: Sequence[str]) -> list[str]:
+        """Enrich ``lines``, counting the events and the seconds spent."""
+        started = time.perf_counter()
+        enriched = enrich(self.pipeline, self.outputs, lines)
+        self.busy_s += time.perf_counter() - started
+        self.events += len(lines)
+        return enriched
+
+    def report(self, variant: str) -> None:
+        """Append this task's counts to the ``--timings`` file, if one was given."""
+        if self.timings:
+            with open(self.timings, "a", encoding="utf-8") as out:  # one short line: appends do not interleave
+                out.write(json.dumps({"variant": variant, "events": self.events, "busy_s": self.busy_s}) + "\n")
+
+
+class ScoreEvent(MapFunction):
+    """Row-at-a-time: one JSON event in, the enriched JSON event out."""
+
+    def __init__(self, model_dir: str, outputs: Sequence[str] = (), timings: str | None = None) -> None:
+        self.task = _ScoringTask(model_dir, outputs, timings)
+
+    def open(self, runtime_context: RuntimeContext) -> None:
+        self.task.load()
+
+    def map(self, value: str) -> str:
+        return self.task.score([value])[0]
+
+    def close(self) -> None:
+        self.task.report("row")
+
+
+class ScoreEvents(ScalarFunction):
+    """Vectorised: a pandas Series of JSON events in (an Arrow batch), the enriched events out."""
+
+    def __init__(self, model_dir: str, outputs: Sequence[str] = (), timings: str | None = None) -> None:
+        self.task = _ScoringTask(model_dir, outputs, timings)
+
+    def open(self, function_context: FunctionContext) -> None:
+        self.task.load()
+
+    def eval(self, events: Any) -> Any:
+        import pandas as pd  # pyflink installs pandas; imported here as only the Python workers need it
+
+        return pd.Series(self.task.score(events.tolist()))
+
+    def close(self) -> None:
+        self.task.report("vectorised")
+
+
+def read_events(env: StreamExecutionEnvironment, path: str) -> DataStream:
+    """The bounded stream of the lines of ``path`` (Flink's file source)."""
+    source = FileSource.for_record_stream_format(StreamFormat.text_line_format(), path).build()
+    return env.from_source(source, WatermarkStrategy.no_watermarks(), "events")
+
+
+def score_rows(events: DataStream, model_dir: str, outputs: Sequence[str], timings: str | None) -> DataStream:
+    """The row variant: a MapFunction per event."""
+    return events.map(ScoreEvent(model_dir, outputs, timings), output_type=Types.STRING()).name("score")
+
+
+def score_vectorised(
+    env: StreamExecutionEnvironment, events: DataStream, model_dir: str, outputs: Sequence[str], timings: str | None
+) -> DataStream:
+    """The vectorised variant: the stream becomes a one-column table scored by a pandas UDF, then a stream again."""
+    t_env = StreamTableEnvironment.create(env)
+    score = udf(ScoreEvents(model_dir, outputs, timings), result_type=DataTypes.STRING(), func_type="pandas")
+    table = t_env.from_data_stream(events).alias("event")
+    scored = table.select(score(col("event")).alias("enriched"))
+    return t_env.to_data_stream(scored).map(lambda row: row[0], output_type=Types.STRING())
+
+
+def make_environment(parallelism: int, arrow_batch_size: int, bundle_size: int) -> StreamExecutionEnvironment:
+    """A local environment whose Python workers run this interpreter (so they see sparkml_runtime)."""
+    config = Configuration()
+    config.set_string("python.executable", sys.executable)
+    config.set_string("python.client.executable", sys.executable)
+    config.set_string("python.fn-execution.arrow.batch.size", str(arrow_batch_size))
+    config.set_string("python.fn-execution.bundle.size", str(bundle_size))
+    env = StreamExecutionEnvironment.get_execution_environment(config)
+    env.set_parallelism(parallelism)
+    return env
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the job on Flink's local mini-cluster (or the cluster ``flink run`` submits it to)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model-dir", required=True, help="a directory written by PipelineModel.save()")
+    parser.add_argument("--input", required=True, help="a JSON-lines file of events")
+    parser.add_argument("--output", help="write the enriched events here (JSON lines); default stdout")
+    parser.add_argument("--variant", choices=("row", "vectorised"), default="row")
+    parser.add_argument("--outputs", default="", help="comma-separated columns to add (default: the final stage's)")
+    parser.add_argument("--parallelism", type=int, default=1)
+    parser.add_argument("--arrow-batch-size", type=int, default=1000, help="events per pandas batch (vectorised)")
+    parser.add_argument("--bundle-size", type=int, default=1000, help="events per bundle sent to the Python worker")
+    parser.add_argument("--timings", help="append each task's event count and scoring seconds here (JSON lines)")
+    args = parser.parse_args(argv)
+
+    model_dir = str(Path(args.model_dir).resolve())
+    if not os.path.isdir(model_dir):
+        parser.error(f"--model-dir {model_dir} is not a directory: give the path PipelineModel.save() wrote")
+    outputs = [c.strip() for c in args.outputs.split(",") if c.strip()]
+    env = make_environment(args.parallelism, args.arrow_batch_size, args.bundle_size)
+    events = read_events(env, str(Path(args.input).resolve()))
+    if args.variant == "row":
+        enriched = score_rows(events, model_dir, outputs, args.timings)
+    else:
+        enriched = score_vectorised(env, events, model_dir, outputs, args.timings)
+
+    started = time.perf_counter()
+    count = 0
+    sink = open(args.output, "w", encoding="utf-8") if args.output else contextlib.nullcontext(sys.stdout)  # noqa: SIM115
+    with sink as out, enriched.execute_and_collect(f"score-events-{args.variant}") as results:
+        for line in results:
+            out.write(line + "\n")
+            count += 1
+    print(
+        json.dumps({"variant": args.variant, "events": count, "job_s": time.perf_counter() - started}),
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
