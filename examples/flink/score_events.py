@@ -19,7 +19,7 @@ written by ``PipelineModel.save()`` that every task manager can read. Two varian
 An event that is not a JSON object, or that the model cannot score, is passed on with an
 ``error`` field saying why (it would fail on every retry, so it must not fail the job).
 With ``--timings FILE`` each task appends, when it closes, a JSON line with the events it
-scored and the seconds spent scoring them (benchmarks/flink_job.py reads it).
+scored, in how many calls, and the seconds spent scoring them (benchmarks/flink_job.py reads it).
 """
 
 from __future__ import annotations
@@ -90,6 +90,7 @@ class _ScoringTask:
         self.requested_outputs = list(outputs)
         self.timings = timings
         self.events = 0
+        self.calls = 0
         self.busy_s = 0.0
 
     def load(self) -> None:
@@ -103,13 +104,17 @@ class _ScoringTask:
         enriched = enrich(self.pipeline, self.outputs, lines)
         self.busy_s += time.perf_counter() - started
         self.events += len(lines)
+        self.calls += 1
         return enriched
 
     def report(self, variant: str) -> None:
         """Append this task's counts to the ``--timings`` file, if one was given."""
         if self.timings:
             with open(self.timings, "a", encoding="utf-8") as out:  # one short line: appends do not interleave
-                out.write(json.dumps({"variant": variant, "events": self.events, "busy_s": self.busy_s}) + "\n")
+                out.write(
+                    json.dumps({"variant": variant, "events": self.events, "calls": self.calls, "busy_s": self.busy_s})
+                    + "\n"
+                )
 
 
 class ScoreEvent(MapFunction):
@@ -168,9 +173,12 @@ def score_vectorised(
     return t_env.to_data_stream(scored).map(lambda row: row[0], output_type=Types.STRING())
 
 
-def make_environment(parallelism: int, arrow_batch_size: int, bundle_size: int) -> StreamExecutionEnvironment:
+def make_environment(
+    parallelism: int, arrow_batch_size: int, bundle_size: int, execution_mode: str = "process"
+) -> StreamExecutionEnvironment:
     """A local environment whose Python workers run this interpreter (so they see sparkml_runtime)."""
     config = Configuration()
+    config.set_string("python.execution-mode", execution_mode)
     config.set_string("python.executable", sys.executable)
     config.set_string("python.client.executable", sys.executable)
     config.set_string("python.fn-execution.arrow.batch.size", str(arrow_batch_size))
@@ -191,6 +199,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parallelism", type=int, default=1)
     parser.add_argument("--arrow-batch-size", type=int, default=1000, help="events per pandas batch (vectorised)")
     parser.add_argument("--bundle-size", type=int, default=1000, help="events per bundle sent to the Python worker")
+    parser.add_argument(
+        "--execution-mode",
+        choices=("process", "thread"),
+        default="process",
+        help="run Python functions in worker processes, or in the task's JVM thread (row variant only)",
+    )
     parser.add_argument("--timings", help="append each task's event count and scoring seconds here (JSON lines)")
     args = parser.parse_args(argv)
 
@@ -198,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     if not os.path.isdir(model_dir):
         parser.error(f"--model-dir {model_dir} is not a directory: give the path PipelineModel.save() wrote")
     outputs = [c.strip() for c in args.outputs.split(",") if c.strip()]
-    env = make_environment(args.parallelism, args.arrow_batch_size, args.bundle_size)
+    env = make_environment(args.parallelism, args.arrow_batch_size, args.bundle_size, args.execution_mode)
     events = read_events(env, str(Path(args.input).resolve()))
     if args.variant == "row":
         enriched = score_rows(events, model_dir, outputs, args.timings)
