@@ -177,6 +177,11 @@ def make_environment(
     parallelism: int, arrow_batch_size: int, bundle_size: int, execution_mode: str = "process"
 ) -> StreamExecutionEnvironment:
     """A local environment whose Python workers run this interpreter (so they see sparkml_runtime)."""
+    if execution_mode == "thread":
+        # The JVM embeds CPython (pemja), which starts from the base interpreter's paths, not
+        # this venv's (nor its .pth files, which editable installs use): hand it this
+        # interpreter's search path through the environment the JVM inherits.
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
     config = Configuration()
     config.set_string("python.execution-mode", execution_mode)
     config.set_string("python.executable", sys.executable)
