@@ -51,11 +51,12 @@ test-unit: install
 test-parity: install
 	$(PY) -m pytest -m parity
 
-bench: kafka-jars bench-runtime  ## all benchmarks, each printing a table against Spark
+bench: kafka-jars flink-env bench-runtime  ## all benchmarks, each printing a table against Spark
 	$(PY) -m benchmarks.kafka_roundtrip
 	$(PY) -m benchmarks.trainer_overhead
 	$(PY) -m benchmarks.gateway_roundtrip
 	$(PY) -m benchmarks.lambda_handler
+	$(PY) -m benchmarks.flink_job
 
 bench-runtime: install
 	$(PY) -m benchmarks.runtime

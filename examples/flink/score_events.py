@@ -7,7 +7,9 @@ Reads one JSON object (an event, i.e. a row of the model's input columns) per li
 ``--input`` with Flink's bounded file source, scores it with ``sparkml_runtime`` inside Flink's
 Python workers, and writes each event with the model's output columns added (by default the
 final stage's: ``prediction``, ``probability``... for a classifier), one JSON line each, to
-``--output`` (collected to the client) or to stdout.
+``--output`` or stdout, collected to the client (``--sink collect``), or printed by Flink's
+print sink in the task managers (``--sink print``: on the local mini-cluster, this process's
+stdout; it avoids the client pulling each event through py4j, which costs ~0.3 ms an event).
 
 The pipeline is loaded once per parallel task, in the function's ``open()``, from a directory
 written by ``PipelineModel.save()`` that every task manager can read. Two variants:
@@ -19,7 +21,8 @@ written by ``PipelineModel.save()`` that every task manager can read. Two varian
 An event that is not a JSON object, or that the model cannot score, is passed on with an
 ``error`` field saying why (it would fail on every retry, so it must not fail the job).
 With ``--timings FILE`` each task appends, when it closes, a JSON line with the events it
-scored, in how many calls, and the seconds spent scoring them (benchmarks/flink_job.py reads it).
+scored, in how many calls, the seconds spent scoring them, and the wall-clock times of the
+first call's start and the last one's end (benchmarks/flink_job.py reads it).
 """
 
 from __future__ import annotations
@@ -92,6 +95,8 @@ class _ScoringTask:
         self.events = 0
         self.calls = 0
         self.busy_s = 0.0
+        self.first_at: float | None = None  # wall clock at the first call's start and the last one's end
+        self.last_at: float | None = None
 
     def load(self) -> None:
         """Load the pipeline (once per task: open() runs before the first event)."""
@@ -100,9 +105,12 @@ class _ScoringTask:
 
     def score(self, lines: Sequence[str]) -> list[str]:
         """Enrich ``lines``, counting the events and the seconds spent."""
+        if self.first_at is None:
+            self.first_at = time.time()
         started = time.perf_counter()
         enriched = enrich(self.pipeline, self.outputs, lines)
         self.busy_s += time.perf_counter() - started
+        self.last_at = time.time()
         self.events += len(lines)
         self.calls += 1
         return enriched
@@ -112,7 +120,16 @@ class _ScoringTask:
         if self.timings:
             with open(self.timings, "a", encoding="utf-8") as out:  # one short line: appends do not interleave
                 out.write(
-                    json.dumps({"variant": variant, "events": self.events, "calls": self.calls, "busy_s": self.busy_s})
+                    json.dumps(
+                        {
+                            "variant": variant,
+                            "events": self.events,
+                            "calls": self.calls,
+                            "busy_s": self.busy_s,
+                            "first_at": self.first_at,
+                            "last_at": self.last_at,
+                        }
+                    )
                     + "\n"
                 )
 
@@ -193,12 +210,27 @@ def make_environment(
     return env
 
 
+def collect(enriched: DataStream, output: str | None, job_name: str, started: float) -> dict[str, Any]:
+    """Run the job, writing each enriched event the client collects to ``output`` (or stdout); counts and times."""
+    first_result_s = None
+    count = 0
+    sink = open(output, "w", encoding="utf-8") if output else contextlib.nullcontext(sys.stdout)  # noqa: SIM115
+    with sink as out, enriched.execute_and_collect(job_name) as results:
+        for line in results:
+            if first_result_s is None:
+                first_result_s = time.perf_counter() - started
+            out.write(line + "\n")
+            count += 1
+    return {"events": count, "first_result_s": first_result_s}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the job on Flink's local mini-cluster (or the cluster ``flink run`` submits it to)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-dir", required=True, help="a directory written by PipelineModel.save()")
     parser.add_argument("--input", required=True, help="a JSON-lines file of events")
     parser.add_argument("--output", help="write the enriched events here (JSON lines); default stdout")
+    parser.add_argument("--sink", choices=("collect", "print"), default="collect")
     parser.add_argument("--variant", choices=("row", "vectorised"), default="row")
     parser.add_argument("--outputs", default="", help="comma-separated columns to add (default: the final stage's)")
     parser.add_argument("--parallelism", type=int, default=1)
@@ -225,16 +257,13 @@ def main(argv: list[str] | None = None) -> int:
         enriched = score_vectorised(env, events, model_dir, outputs, args.timings)
 
     started = time.perf_counter()
-    count = 0
-    sink = open(args.output, "w", encoding="utf-8") if args.output else contextlib.nullcontext(sys.stdout)  # noqa: SIM115
-    with sink as out, enriched.execute_and_collect(f"score-events-{args.variant}") as results:
-        for line in results:
-            out.write(line + "\n")
-            count += 1
-    print(
-        json.dumps({"variant": args.variant, "events": count, "job_s": time.perf_counter() - started}),
-        file=sys.stderr,
-    )
+    if args.sink == "print":
+        enriched.print()
+        result = env.execute(f"score-events-{args.variant}")
+        report = {"net_runtime_s": result.get_net_runtime() / 1000}
+    else:
+        report = collect(enriched, args.output, f"score-events-{args.variant}", started)
+    print(json.dumps({"variant": args.variant, **report, "job_s": time.perf_counter() - started}), file=sys.stderr)
     return 0
 
 

@@ -32,14 +32,14 @@ GOOD = [{"id": i, "text": text} for i, text in enumerate(TEXTS)] + [
 BAD_LINES = ["this is not json", "[1, 2, 3]", '{"id": 999}']
 
 
-def run_job(tmp_path: Path, model_dir: Path, variant: str, *extra: str) -> list[dict[str, Any]]:
-    """Run the job on the events above; its enriched events, parsed."""
+def run_job(tmp_path: Path, model_dir: Path, *options: str) -> list[dict[str, Any]]:
+    """Run the job with ``options`` on the events above; its enriched events, parsed."""
     events = tmp_path / "events.jsonl"
     events.write_text("\n".join([*(json.dumps(r) for r in GOOD), *BAD_LINES]) + "\n", encoding="utf-8")
-    output = tmp_path / f"enriched-{variant}.jsonl"
+    output = tmp_path / "enriched.jsonl"
     done = subprocess.run(
         [str(FLINK_PYTHON), str(JOB), "--model-dir", str(model_dir), "--input", str(events)]
-        + ["--output", str(output), "--variant", variant, *extra],
+        + ["--output", str(output), *options],
         capture_output=True,
         text=True,
         timeout=300,
@@ -61,11 +61,15 @@ def assert_close(ours: Any, spark: Any) -> None:
 
 
 @pytest.mark.spark
-@pytest.mark.parametrize("variant", ["row", "vectorised"])
+@pytest.mark.parametrize(
+    "options",
+    [["--variant", "row"], ["--variant", "row", "--execution-mode", "thread"], ["--variant", "vectorised"]],
+    ids=["row", "row-thread-mode", "vectorised"],
+)
 def test_flink_job_enriches_events_with_sparks_predictions_and_reports_bad_ones(
-    variant: str, tutorial_models: TutorialModels, tmp_path: Path
+    options: list[str], tutorial_models: TutorialModels, tmp_path: Path
 ) -> None:
-    enriched = run_job(tmp_path, tutorial_models.dirs[1], variant)
+    enriched = run_job(tmp_path, tutorial_models.dirs[1], *options)
 
     assert len(enriched) == len(GOOD) + len(BAD_LINES)  # every event comes out, scored or with its error
     scored = {e["id"]: e for e in enriched if "error" not in e}
@@ -87,7 +91,7 @@ def test_flink_job_enriches_events_with_sparks_predictions_and_reports_bad_ones(
 
 @pytest.mark.spark
 def test_outputs_option_picks_the_columns_added(tutorial_models: TutorialModels, tmp_path: Path) -> None:
-    enriched = run_job(tmp_path, tutorial_models.dirs[1], "vectorised", "--outputs", "prediction")
+    enriched = run_job(tmp_path, tutorial_models.dirs[1], "--variant", "vectorised", "--outputs", "prediction")
     scored = [e for e in enriched if "error" not in e]
     assert len(scored) == len(GOOD)
     assert all(set(e) == {"id", "text", "prediction"} for e in scored)
