@@ -25,6 +25,7 @@ $(FLINK_STAMP): libs/sparkml_runtime/pyproject.toml
 	test -x $(FLINK_VENV)/bin/python || $(PYTHON) -m venv $(FLINK_VENV)
 	$(FLINK_VENV)/bin/python -m pip install -q --upgrade pip
 	$(FLINK_VENV)/bin/python -m pip install -q apache-flink==2.3.0 -e libs/sparkml_runtime
+	mvn -q -B dependency:copy -Dartifact=org.apache.flink:flink-sql-connector-kafka:4.0.1-2.0 -DoutputDirectory=$(FLINK_VENV)/jars
 	touch $(FLINK_STAMP)
 
 kafka-jars: install  ## fetch the pinned Apache Kafka jars with Maven (cached in .kafka/)

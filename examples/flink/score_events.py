@@ -39,12 +39,23 @@ from pathlib import Path
 from typing import Any
 
 from pyflink.common import Configuration, Types, WatermarkStrategy
+from pyflink.common.serialization import SimpleStringSchema
 from pyflink.datastream import DataStream, MapFunction, RuntimeContext, StreamExecutionEnvironment
+from pyflink.datastream.connectors.base import DeliveryGuarantee
 from pyflink.datastream.connectors.file_system import FileSource, StreamFormat
+from pyflink.datastream.connectors.kafka import (
+    KafkaOffsetsInitializer,
+    KafkaRecordSerializationSchema,
+    KafkaSink,
+    KafkaSource,
+)
 from pyflink.table import DataTypes, StreamTableEnvironment, Table
 from pyflink.table.expressions import col
 from pyflink.table.udf import FunctionContext, ScalarFunction, udf
 from sparkml_runtime import Pipeline, RowFiltered, load_pipeline
+
+# Flink's Kafka SQL connector for Flink 2.x (`make flink-env` fetches it with Maven).
+KAFKA_CONNECTOR_JAR = "flink-sql-connector-kafka-4.0.1-2.0.jar"
 
 
 def final_outputs(pipeline: Pipeline) -> list[str]:
@@ -175,6 +186,52 @@ def read_events(env: StreamExecutionEnvironment, path: str) -> DataStream:
     return env.from_source(source, WatermarkStrategy.no_watermarks(), "events")
 
 
+def read_kafka(env: StreamExecutionEnvironment, bootstrap: str, topic: str, group_id: str) -> DataStream:
+    """The events of a Kafka topic from the earliest offset, bounded by the latest offsets at start.
+
+    Bounded so that the example (and its test) ends; drop ``set_bounded`` for a job that runs on.
+    """
+    source = (
+        KafkaSource.builder()
+        .set_bootstrap_servers(bootstrap)
+        .set_topics(topic)
+        .set_group_id(group_id)
+        .set_starting_offsets(KafkaOffsetsInitializer.earliest())
+        .set_bounded(KafkaOffsetsInitializer.latest())
+        .set_value_only_deserializer(SimpleStringSchema())
+        .build()
+    )
+    return env.from_source(source, WatermarkStrategy.no_watermarks(), "events")
+
+
+def kafka_sink(bootstrap: str, topic: str) -> KafkaSink:
+    """Flink's Kafka sink writing each enriched event as a record value (at-least-once: flushed at checkpoints and at the end)."""
+    serializer = (
+        KafkaRecordSerializationSchema.builder()
+        .set_topic(topic)
+        .set_value_serialization_schema(SimpleStringSchema())
+        .build()
+    )
+    return (
+        KafkaSink.builder()
+        .set_bootstrap_servers(bootstrap)
+        .set_record_serializer(serializer)
+        .set_delivery_guarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+        .build()
+    )
+
+
+def insert_into_kafka(t_env: StreamTableEnvironment, table: Table, bootstrap: str, topic: str) -> dict[str, Any]:
+    """Run the job into a Kafka topic through the Table API's connector (each event as a raw record value)."""
+    t_env.execute_sql(
+        "CREATE TEMPORARY TABLE enriched_kafka (enriched STRING) WITH ("
+        f"'connector' = 'kafka', 'topic' = '{topic}', 'properties.bootstrap.servers' = '{bootstrap}', "
+        "'format' = 'raw', 'sink.delivery-guarantee' = 'at-least-once')"
+    )
+    table.execute_insert("enriched_kafka").wait()
+    return {}
+
+
 def score_rows(events: DataStream, model_dir: str, outputs: Sequence[str], timings: str | None) -> DataStream:
     """The row variant: a MapFunction per event."""
     return events.map(ScoreEvent(model_dir, outputs, timings), output_type=Types.STRING()).name("score")
@@ -239,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the job on Flink's local mini-cluster (or the cluster ``flink run`` submits it to)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-dir", required=True, help="a directory written by PipelineModel.save()")
-    parser.add_argument("--input", required=True, help="a JSON-lines file of events")
+    parser.add_argument("--input", help="a JSON-lines file of events")
     parser.add_argument("--output", help="write the enriched events here (JSON lines); default stdout")
     parser.add_argument("--sink", choices=("collect", "print"), default="collect")
     parser.add_argument("--variant", choices=("row", "vectorised"), default="row")
@@ -253,6 +310,16 @@ def main(argv: list[str] | None = None) -> int:
         default="process",
         help="run Python functions in worker processes, or in the task's JVM thread (row variant only)",
     )
+    kafka = parser.add_argument_group("Kafka (instead of --input and --sink)")
+    kafka.add_argument("--bootstrap-servers", help="Kafka's bootstrap servers (host:port,...)")
+    kafka.add_argument("--input-topic", help="read the events from this topic (from the earliest offset)")
+    kafka.add_argument("--output-topic", help="write the enriched events to this topic")
+    kafka.add_argument("--group-id", default="spindrift-flink-example", help="the source's consumer group")
+    kafka.add_argument(
+        "--connector-jar",
+        default=str(Path(sys.prefix) / "jars" / KAFKA_CONNECTOR_JAR),
+        help="Flink's Kafka SQL connector jar (`make flink-env` puts it in .venv-flink/jars)",
+    )
     parser.add_argument("--timings", help="append each task's event count and scoring seconds here (JSON lines)")
     args = parser.parse_args(argv)
 
@@ -260,13 +327,27 @@ def main(argv: list[str] | None = None) -> int:
     if not os.path.isdir(model_dir):
         parser.error(f"--model-dir {model_dir} is not a directory: give the path PipelineModel.save() wrote")
     outputs = [c.strip() for c in args.outputs.split(",") if c.strip()]
+    use_kafka = bool(args.input_topic or args.output_topic)
+    if use_kafka and not (args.bootstrap_servers and args.input_topic and args.output_topic):
+        parser.error("Kafka needs --bootstrap-servers, --input-topic and --output-topic together")
+    if not use_kafka and not args.input:
+        parser.error("give --input (a JSON-lines file), or Kafka topics with --input-topic and --output-topic")
+    if use_kafka and not os.path.isfile(args.connector_jar):
+        parser.error(f"no Kafka connector jar at {args.connector_jar}: run `make flink-env`, or pass --connector-jar")
     env = make_environment(args.parallelism, args.arrow_batch_size, args.bundle_size, args.execution_mode)
-    events = read_events(env, str(Path(args.input).resolve()))
+    if use_kafka:
+        env.add_jars(Path(args.connector_jar).resolve().as_uri())
+        events = read_kafka(env, args.bootstrap_servers, args.input_topic, args.group_id)
+    else:
+        events = read_events(env, str(Path(args.input).resolve()))
     job_name = f"score-events-{args.variant}"
     started = time.perf_counter()
     if args.variant == "row":
         stream = score_rows(events, model_dir, outputs, args.timings)
-        if args.sink == "print":
+        if use_kafka:
+            stream.sink_to(kafka_sink(args.bootstrap_servers, args.output_topic))
+            report = {"net_runtime_s": env.execute(job_name).get_net_runtime() / 1000}
+        elif args.sink == "print":
             stream.print()
             report = {"net_runtime_s": env.execute(job_name).get_net_runtime() / 1000}
         else:
@@ -274,7 +355,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         t_env = StreamTableEnvironment.create(env)
         table = score_vectorised(t_env, events, model_dir, outputs, args.timings)
-        if args.sink == "print":
+        if use_kafka:
+            report = insert_into_kafka(t_env, table, args.bootstrap_servers, args.output_topic)
+        elif args.sink == "print":
             report = print_table(t_env, table)
         else:
             report = collect(table.execute().collect(), args.output, started)
