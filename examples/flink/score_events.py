@@ -2,6 +2,8 @@
 
     .venv-flink/bin/python examples/flink/score_events.py --model-dir /path/to/saved/model \\
         --input events.jsonl [--output enriched.jsonl] [--variant row|vectorised] [--outputs prediction,probability]
+    .venv-flink/bin/python examples/flink/score_events.py --model-dir ... \\
+        --bootstrap-servers 127.0.0.1:9092 --input-topic events --output-topic events.enriched
 
 Reads one JSON object (an event, i.e. a row of the model's input columns) per line of
 ``--input`` with Flink's bounded file source, scores it with ``sparkml_runtime`` inside Flink's
@@ -11,6 +13,10 @@ final stage's: ``prediction``, ``probability``... for a classifier), one JSON li
 print sink in the task managers (``--sink print``: on the local mini-cluster, this process's
 stdout, as ``+I[...]`` lines for the vectorised variant; it spares the client pulling each
 event through py4j, which costs ~0.3 ms an event).
+
+Or, with ``--input-topic`` and ``--output-topic``, reads the events from a Kafka topic (bounded
+by its latest offsets at start) and writes the enriched events to another, with Flink's Kafka
+connector jar (``make flink-env`` fetches it).
 
 The pipeline is loaded once per parallel task, in the function's ``open()``, from a directory
 written by ``PipelineModel.save()`` that every task manager can read. Two variants:
