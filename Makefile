@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-unit test-parity kafka kafka-jars up down bench bench-runtime lint typecheck clean
+.PHONY: install flink-env demo test test-unit test-parity kafka kafka-jars up down bench bench-runtime lint typecheck clean
 
 install: $(STAMP)  ## create .venv with every dependency (idempotent)
 
@@ -14,6 +14,19 @@ $(STAMP): pyproject.toml libs/sparkml_runtime/pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e libs/sparkml_runtime -e '.[dev,deploy]'
 	touch $(STAMP)
+
+# PyFlink gets a venv of its own: apache-flink pins py4j (and pandas, pyarrow) apart from pyspark's.
+FLINK_VENV ?= .venv-flink
+FLINK_STAMP := $(FLINK_VENV)/.installed
+
+flink-env: $(FLINK_STAMP)  ## create .venv-flink with apache-flink and sparkml_runtime (examples/flink; idempotent)
+
+$(FLINK_STAMP): libs/sparkml_runtime/pyproject.toml
+	test -x $(FLINK_VENV)/bin/python || $(PYTHON) -m venv $(FLINK_VENV)
+	$(FLINK_VENV)/bin/python -m pip install -q --upgrade pip
+	$(FLINK_VENV)/bin/python -m pip install -q apache-flink==2.3.0 -e libs/sparkml_runtime
+	mvn -q -B dependency:copy -Dartifact=org.apache.flink:flink-sql-connector-kafka:4.0.1-2.0 -DoutputDirectory=$(FLINK_VENV)/jars
+	touch $(FLINK_STAMP)
 
 kafka-jars: install  ## fetch the pinned Apache Kafka jars with Maven (cached in .kafka/)
 	$(PY) -m spindrift.kafka.embedded fetch
@@ -34,7 +47,7 @@ up: $(KAFKA_FOR_RUN)  ## Kafka, a trainer, two scorers and the gateway in the ba
 down:  ## stop what `make up` started (does nothing when nothing runs)
 	@if [ -x $(PY) ]; then $(PY) -m spindrift.cli down; else echo "nothing is running (no $(VENV))"; fi
 
-test: $(KAFKA_FOR_RUN)  ## every test: unit, Spark parity, Kafka integration
+test: $(KAFKA_FOR_RUN) flink-env  ## every test: unit, Spark parity, Kafka integration
 	$(PY) -m pytest
 
 test-unit: install
@@ -43,11 +56,12 @@ test-unit: install
 test-parity: install
 	$(PY) -m pytest -m parity
 
-bench: $(KAFKA_FOR_RUN) bench-runtime  ## all benchmarks, each printing a table against Spark
+bench: $(KAFKA_FOR_RUN) flink-env bench-runtime  ## all benchmarks, each printing a table against Spark
 	$(PY) -m benchmarks.kafka_roundtrip
 	$(PY) -m benchmarks.trainer_overhead
 	$(PY) -m benchmarks.gateway_roundtrip
 	$(PY) -m benchmarks.lambda_handler
+	$(PY) -m benchmarks.flink_job
 
 bench-runtime: install
 	$(PY) -m benchmarks.runtime
@@ -75,4 +89,4 @@ compose-test: $(KAFKA_FOR_RUN)  ## build and start the compose stack, train, sco
 	$(PY) -m pytest -m compose tests/deploy
 
 clean:
-	rm -rf $(VENV) .kafka build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(FLINK_VENV) .kafka build *.egg-info .pytest_cache .mypy_cache .ruff_cache
