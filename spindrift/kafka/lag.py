@@ -13,7 +13,8 @@ import logging
 import threading
 from collections.abc import Sequence
 
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, TopicPartition
+from confluent_kafka.admin import AdminClient
 from prometheus_client import Gauge
 
 from spindrift.kafka.settings import KafkaSettings, make_admin, make_consumer
@@ -51,45 +52,44 @@ class LagMonitor:
         self._thread.join(timeout=self._interval_s + 5)
 
     def _run(self) -> None:
-        admin: KafkaAdminClient | None = None
-        consumer: KafkaConsumer | None = None
+        # librdkafka clients reconnect by themselves: one admin and one consumer for the thread's life.
+        admin = make_admin(self._settings, client_id=f"{self._settings.client_id}-lag")
+        consumer = make_consumer(self._settings, client_id=f"{self._settings.client_id}-lag")
         last_problem = ""
-        while not self._stop.is_set():
-            try:
-                if admin is None or consumer is None:
-                    admin = make_admin(self._settings)
-                    consumer = make_consumer(self._settings)
-                self.publish(self.measure(admin, consumer))
-                last_problem = ""
-            except Exception as exc:  # the broker may be restarting: keep the last values and retry
-                if str(exc) != last_problem:  # once per new problem, not every few seconds
-                    log.warning("consumer lag of group %s not measured (retrying): %s", self._group, exc)
-                last_problem = str(exc)
-                for client in (admin, consumer):
-                    if client is not None:
-                        client.close()
-                admin = consumer = None
-            self._stop.wait(self._interval_s)
-        for client in (admin, consumer):
-            if client is not None:
-                client.close()
+        try:
+            while not self._stop.is_set():
+                try:
+                    self.publish(self.measure(admin, consumer))
+                    last_problem = ""
+                except Exception as exc:  # the broker may be restarting: keep the last values and retry
+                    if str(exc) != last_problem:  # once per new problem, not every few seconds
+                        log.warning("consumer lag of group %s not measured (retrying): %s", self._group, exc)
+                    last_problem = str(exc)
+                self._stop.wait(self._interval_s)
+        finally:
+            consumer.close()
 
-    def measure(self, admin: KafkaAdminClient, consumer: KafkaConsumer) -> dict[TopicPartition, int]:
-        """Lag of every partition of the monitored topics, from one admin and one group-less consumer."""
-        offsets = admin.list_group_offsets({self._group: None}).get(self._group, {})
-        committed = {tp: meta.offset for tp, meta in offsets.items() if meta.offset is not None and meta.offset >= 0}
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in self._topics
-            for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
-        if not partitions:
-            return {}
-        ends = consumer.end_offsets(partitions)
-        starts = consumer.beginning_offsets([tp for tp in partitions if tp not in committed])
-        return {tp: max(0, ends[tp] - committed.get(tp, starts.get(tp, 0))) for tp in partitions}
+    def measure(self, admin: AdminClient, consumer: Consumer, timeout_s: float = 10.0) -> dict[tuple[str, int], int]:
+        """Lag of every ``(topic, partition)`` of the monitored topics, from one admin and one group-less consumer."""
+        request = [ConsumerGroupTopicPartitions(self._group)]
+        answer = admin.list_consumer_group_offsets(request, request_timeout=timeout_s)[self._group].result(timeout_s)
+        committed = {
+            (tp.topic, tp.partition): tp.offset
+            for tp in answer.topic_partitions or []
+            if tp.error is None and tp.offset >= 0
+        }
+        lags: dict[tuple[str, int], int] = {}
+        for topic in self._topics:
+            listed = consumer.list_topics(topic, timeout=timeout_s).topics.get(topic)
+            if listed is None or listed.error is not None:
+                continue
+            for p in sorted(listed.partitions):
+                low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout_s, cached=False)
+                # A group that committed nothing starts at the first offset still on the log.
+                lags[(topic, p)] = max(0, high - committed.get((topic, p), low))
+        return lags
 
-    def publish(self, lags: dict[TopicPartition, int]) -> None:
+    def publish(self, lags: dict[tuple[str, int], int]) -> None:
         """Set the gauge for every measured partition."""
-        for tp, lag in lags.items():
-            CONSUMER_LAG.labels(self._group, tp.topic, str(tp.partition)).set(lag)
+        for (topic, partition), lag in lags.items():
+            CONSUMER_LAG.labels(self._group, topic, str(partition)).set(lag)
