@@ -41,6 +41,11 @@ _BATCH = 500
 
 Position = tuple[str, int]
 
+# Answers of a broker whose partition leadership is still settling (a topic created a moment ago).
+_LEADER_MOVING = frozenset(
+    {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE, KafkaError.UNKNOWN_TOPIC_OR_PART}
+)
+
 
 class PartitionReader:
     """One group-less consumer assigned every partition of ``topics``; close it when done."""
@@ -84,13 +89,28 @@ class PartitionReader:
 
     def end_offsets(self, timeout_s: float = 10.0) -> dict[Position, int]:
         """Every partition's end offset now (the offset the next record written will get)."""
+        deadline = time.monotonic() + timeout_s
         ends: dict[Position, int] = {}
         for topic, p in self.partitions:
-            low, high = self._consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout_s, cached=False)
+            low, high = self._watermarks(TopicPartition(topic, p), deadline)
             ends[(topic, p)] = high
             if high <= low:  # empty (or emptied by retention): nothing to read up to
                 self._eof_at[(topic, p)] = max(self._eof_at.get((topic, p), 0), high)
         return ends
+
+    def _watermarks(self, partition: TopicPartition, deadline: float) -> tuple[int, int]:
+        """``(low, high)`` of one partition, asking again while its leader is still being elected (a new topic)."""
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                low, high = self._consumer.get_watermark_offsets(partition, timeout=max(0.1, remaining), cached=False)
+                return int(low), int(high)
+            except KafkaException as exc:
+                error = exc.args[0] if exc.args else None
+                retriable = isinstance(error, KafkaError) and (error.retriable() or error.code() in _LEADER_MOVING)
+                if not retriable or time.monotonic() >= deadline:
+                    raise
+            time.sleep(0.05)  # a fresh topic's leader answers within moments
 
     def reached(self, ends: Mapping[Position, int]) -> bool:
         """True when every partition was read up to its offset in ``ends``."""
