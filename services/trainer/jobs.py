@@ -22,7 +22,7 @@ from . import metrics
 from .errors import JobCancelled, JobError, readable_message
 
 if TYPE_CHECKING:
-    from kafka import KafkaProducer
+    from confluent_kafka import Producer
     from pyspark.sql import SparkSession
 
     from spindrift.kafka.settings import KafkaSettings
@@ -60,7 +60,7 @@ class TrainerContext:
     spark: SparkSession
     settings: TrainerSettings
     kafka: KafkaSettings
-    producer: KafkaProducer
+    producer: Producer
     work_dir: Path
     models: PublishedModels | None = None
 
