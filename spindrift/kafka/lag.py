@@ -13,11 +13,10 @@ import logging
 import threading
 from collections.abc import Sequence
 
-from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, TopicPartition
-from confluent_kafka.admin import AdminClient
+from confluent_kafka import Consumer, TopicPartition
 from prometheus_client import Gauge
 
-from spindrift.kafka.settings import KafkaSettings, make_admin, make_consumer
+from spindrift.kafka.settings import KafkaSettings, make_consumer
 
 __all__ = ["CONSUMER_LAG", "LagMonitor"]
 
@@ -52,14 +51,14 @@ class LagMonitor:
         self._thread.join(timeout=self._interval_s + 5)
 
     def _run(self) -> None:
-        # librdkafka clients reconnect by themselves: one admin and one consumer for the thread's life.
-        admin = make_admin(self._settings, client_id=f"{self._settings.client_id}-lag")
-        consumer = make_consumer(self._settings, client_id=f"{self._settings.client_id}-lag")
+        # One consumer for the thread's life (librdkafka reconnects by itself). It carries the
+        # group's id to read its committed offsets, but never subscribes: it is not a member.
+        consumer = make_consumer(self._settings, group_id=self._group, client_id=f"{self._settings.client_id}-lag")
         last_problem = ""
         try:
             while not self._stop.is_set():
                 try:
-                    self.publish(self.measure(admin, consumer))
+                    self.publish(self.measure(consumer))
                     last_problem = ""
                 except Exception as exc:  # the broker may be restarting: keep the last values and retry
                     if str(exc) != last_problem:  # once per new problem, not every few seconds
@@ -69,24 +68,30 @@ class LagMonitor:
         finally:
             consumer.close()
 
-    def measure(self, admin: AdminClient, consumer: Consumer, timeout_s: float = 10.0) -> dict[tuple[str, int], int]:
-        """Lag of every ``(topic, partition)`` of the monitored topics, from one admin and one group-less consumer."""
-        request = [ConsumerGroupTopicPartitions(self._group)]
-        answer = admin.list_consumer_group_offsets(request, request_timeout=timeout_s)[self._group].result(timeout_s)
+    def measure(self, consumer: Consumer, timeout_s: float = 10.0) -> dict[tuple[str, int], int]:
+        """Lag of every ``(topic, partition)`` of the monitored topics.
+
+        ``consumer`` must carry the monitored group's id (``make_consumer(settings, group_id=group)``)
+        and must not be subscribed. (The admin client's ``list_consumer_group_offsets`` would do,
+        but confluent-kafka 2.16 was seen to crash the process in it on a fresh broker.)
+        """
+        partitions: list[TopicPartition] = []
+        for topic in self._topics:
+            listed = consumer.list_topics(topic, timeout=timeout_s).topics.get(topic)
+            if listed is not None and listed.error is None:
+                partitions += [TopicPartition(topic, p) for p in sorted(listed.partitions)]
+        if not partitions:
+            return {}
         committed = {
             (tp.topic, tp.partition): tp.offset
-            for tp in answer.topic_partitions or []
+            for tp in consumer.committed(partitions, timeout=timeout_s)
             if tp.error is None and tp.offset >= 0
         }
         lags: dict[tuple[str, int], int] = {}
-        for topic in self._topics:
-            listed = consumer.list_topics(topic, timeout=timeout_s).topics.get(topic)
-            if listed is None or listed.error is not None:
-                continue
-            for p in sorted(listed.partitions):
-                low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout_s, cached=False)
-                # A group that committed nothing starts at the first offset still on the log.
-                lags[(topic, p)] = max(0, high - committed.get((topic, p), low))
+        for tp in partitions:
+            low, high = consumer.get_watermark_offsets(tp, timeout=timeout_s, cached=False)
+            # A group that committed nothing starts at the first offset still on the log.
+            lags[(tp.topic, tp.partition)] = max(0, high - committed.get((tp.topic, tp.partition), low))
         return lags
 
     def publish(self, lags: dict[tuple[str, int], int]) -> None:

@@ -35,12 +35,7 @@ def wait_for_cluster(
     broker process has died. Raises ``ClusterUnavailable`` naming the address and the last error;
     a wrong setting (a ``KafkaException`` from the client's configuration) is raised at once.
     """
-    errors: list[str] = []
-
-    def remember(error: KafkaError) -> None:
-        errors.append(error.str())
-
-    admin = make_admin(settings, {**_PROBE_OVERRIDES, "error_cb": remember}, client_id=f"{settings.client_id}-probe")
+    admin = make_admin(settings, _PROBE_OVERRIDES, client_id=f"{settings.client_id}-probe")
     deadline = time.monotonic() + timeout_s
     last_error: Any = None
     while time.monotonic() < deadline:
@@ -50,7 +45,7 @@ def wait_for_cluster(
         try:
             metadata = admin.list_topics(timeout=max(0.1, min(remaining, 2.0)))
         except KafkaException as exc:
-            last_error = errors[-1] if errors else exc
+            last_error = _reason(exc)
             continue  # list_topics itself waited; ask again until the deadline
         if metadata.brokers:
             return {
@@ -60,9 +55,12 @@ def wait_for_cluster(
             }
         last_error = "cluster answered without brokers"
         time.sleep(0.1)  # polling interval
-    if errors:
-        last_error = errors[-1]
     raise ClusterUnavailable(
         f"no Kafka broker answered at {settings.bootstrap_servers} within {timeout_s:.0f} s "
         f"(last error: {last_error}); start one with `make kafka` or set KAFKA_BOOTSTRAP_SERVERS"
     )
+
+
+def _reason(exc: KafkaException) -> str:
+    error = exc.args[0] if exc.args else None
+    return error.str() if isinstance(error, KafkaError) else str(exc)

@@ -9,7 +9,7 @@ from confluent_kafka import TopicPartition
 
 from spindrift.kafka.lag import CONSUMER_LAG, LagMonitor
 from spindrift.kafka.produce import send, wait_all
-from spindrift.kafka.settings import KafkaSettings, close_producer, make_admin, make_consumer, make_producer
+from spindrift.kafka.settings import KafkaSettings, close_producer, make_consumer, make_producer
 from spindrift.kafka.topics import TopicSpec, ensure_topics
 
 pytestmark = pytest.mark.kafka
@@ -29,9 +29,9 @@ def test_lag_is_end_offset_minus_committed_offset_per_partition(kafka_settings: 
     committer.close()
 
     monitor = LagMonitor(kafka_settings, group, [topic])
-    consumer = make_consumer(kafka_settings)
+    consumer = make_consumer(kafka_settings, group_id=group)
     try:
-        lags = monitor.measure(make_admin(kafka_settings), consumer)
+        lags = monitor.measure(consumer)
     finally:
         consumer.close()
     monitor.publish(lags)
