@@ -135,6 +135,7 @@ class TrainerWorker:
         self._ready = threading.Event()
         self._runner: JobRunner | None = None
         self._running_from: tuple[TopicPartition, int] | None = None
+        self._joined = False  # the group handed this member its first assignment (maybe empty)
         self._held_back: dict[tuple[str, int], int] = {}  # first record per partition put back while a job ran
         self._runner_lock = threading.Lock()
         self._work_dir = settings.work_dir or Path(tempfile.mkdtemp(prefix="spindrift-trainer-"))
@@ -234,7 +235,7 @@ class TrainerWorker:
         while not self._stop.is_set():
             self._finish_job_if_done(consumer)
             message = consumer.poll(_POLL_S)
-            if not self._ready.is_set():
+            if not self._ready.is_set() and self._joined:
                 self._ready.set()
                 log.info("trainer %s ready (Spark %s)", self.settings.worker_name, self.settings.spark_master)
             error = message.error() if message is not None else None
@@ -387,6 +388,7 @@ class TrainerWorker:
     def _on_assigned(self, consumer: Consumer, assigned: list[TopicPartition]) -> None:
         """Partitions added by a rebalance (cooperative: only the new ones); paused while a job runs."""
         consumer.incremental_assign(assigned)
+        self._joined = True
         if self._busy() and assigned:
             consumer.pause(assigned)  # still busy: no second job on this trainer
 
@@ -445,7 +447,8 @@ class TrainerWorker:
             committed = {(tp.topic, tp.partition): tp.offset for tp in consumer.committed(assigned, timeout=5)}
             lag = 0
             for tp in assigned:
-                _low, end = consumer.get_watermark_offsets(tp, timeout=5, cached=False)
+                # The end offset the last fetch reported: asking the broker would wait behind the parked fetch.
+                _low, end = consumer.get_watermark_offsets(tp, cached=True)
                 lag += max(0, end - max(0, committed.get((tp.topic, tp.partition), 0)))
             running = self._runner is not None and not self._runner.done
             metrics.QUEUE_DEPTH.set(max(0, lag - (1 if running else 0)))

@@ -83,6 +83,10 @@ class PartitionReader:
         except BaseException:
             self._consumer.close()
             raise
+        # End offsets are asked for on a connection of their own: a broker answers one request per
+        # connection at a time, so on the reading consumer's connection the question would wait
+        # behind its parked fetch (up to fetch.wait.max.ms, 0.5 s) whenever nothing new arrived.
+        self._offsets = make_consumer(settings, client_id=f"{settings.client_id}-offsets-{'-'.join(self.topics)}")
         self._next: dict[Position, int] = {}  # the offset after the last record read
         self._eof_at: dict[Position, int] = {}  # where librdkafka last said "end of partition"
         self._last_error = ""
@@ -103,7 +107,7 @@ class PartitionReader:
         while True:
             remaining = deadline - time.monotonic()
             try:
-                low, high = self._consumer.get_watermark_offsets(partition, timeout=max(0.1, remaining), cached=False)
+                low, high = self._offsets.get_watermark_offsets(partition, timeout=max(0.1, remaining), cached=False)
                 return int(low), int(high)
             except KafkaException as exc:
                 error = exc.args[0] if exc.args else None
@@ -156,8 +160,9 @@ class PartitionReader:
             yield from self.poll()
 
     def close(self) -> None:
-        """Release the consumer (it never committed anything)."""
+        """Release the consumers (they never committed anything)."""
         self._consumer.close()
+        self._offsets.close()
 
     def __enter__(self) -> PartitionReader:
         return self
