@@ -22,7 +22,7 @@ from concurrent.futures import Future
 from pathlib import Path
 
 from spindrift.client import Prediction, SpindriftClient
-from spindrift.kafka.settings import KafkaSettings, make_producer
+from spindrift.kafka.settings import KafkaSettings, close_producer, make_producer
 from spindrift.kafka.topics import TopicSpec, ensure_topics
 from spindrift.registry.publisher import publish_version
 from tests.scorer.processes import ScorerProcess, scorer_env, wait_for_partitions
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
                 }
                 publish_version(producer, manifest, model_dir)
             finally:
-                producer.close()
+                close_producer(producer, 5)
             for strategy, session_ms in configs:
                 print(json.dumps(measure(kafka, model, workdir, strategy, session_ms)), flush=True)
 

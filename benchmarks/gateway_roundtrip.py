@@ -26,7 +26,7 @@ import httpx
 
 from benchmarks.kafka_roundtrip import TEXTS, fit_tutorial, kafka_cluster, percentile
 from spindrift.client import SpindriftClient
-from spindrift.kafka.settings import make_producer
+from spindrift.kafka.settings import close_producer, make_producer
 from spindrift.kafka.topics import ensure_topics
 from spindrift.registry.publisher import publish_version
 from spindrift.topology import Topology
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
                 }
                 publish_version(producer, manifest, model_dir)
             finally:
-                producer.close()
+                close_producer(producer, 5)
             group = f"bench-gw-{uuid.uuid4().hex[:6]}"
             topology.start_scorer(SCORER_GROUP_ID=group)
             gateway = topology.start_gateway(GATEWAY_SCORER_GROUP_ID=group)

@@ -45,16 +45,10 @@ from kafka import TopicPartition
 from spindrift import wire
 from spindrift.client import Prediction, SpindriftClient
 from spindrift.kafka import headers as kh
-from spindrift.kafka.settings import (
-    KafkaSettings,
-    close_fast_producer,
-    make_consumer,
-    make_fast_consumer,
-    make_fast_producer,
-    make_producer,
-)
+from spindrift.kafka.settings import KafkaSettings, close_producer, make_consumer, make_producer
 from spindrift.kafka.topics import TopicSpec, ensure_topics
 from spindrift.registry.publisher import publish_version
+from tests.kafka_user import user_consumer, user_producer
 from tests.scorer.processes import ScorerProcess, scorer_env, wait_for_partitions
 
 RESULTS_PATH = Path("build/bench/kafka.json")
@@ -173,7 +167,9 @@ def measure_throughput(kafka: KafkaSettings, topic: str, model: str, total: int)
     """
     reply_topic = f"bench.replies-{uuid.uuid4().hex[:8]}"
     ensure_topics(kafka, [TopicSpec(reply_topic, 1)])
-    consumer = make_consumer(kafka, max_poll_records=5_000)
+    # The backlog is written and its replies read by a user's client (kafka-python), the same
+    # load generator before and after Spindrift moved to librdkafka: the scorers are what is measured.
+    consumer = user_consumer(kafka, max_poll_records=5_000)
     tp = TopicPartition(reply_topic, 0)
     consumer.assign([tp])
     consumer.seek_to_end(tp)
@@ -193,7 +189,7 @@ def measure_throughput(kafka: KafkaSettings, topic: str, model: str, total: int)
         for i in range(total)
     ]
     headers = [(kh.REPLY_TOPIC, reply_topic.encode())]
-    producer = make_producer(kafka, linger_ms=5, batch_size=256 * 1024, acks=1)
+    producer = user_producer(kafka, linger_ms=5, batch_size=256 * 1024, acks=1)
     answered: set[bytes] = set()
     last_reply = 0.0
     try:
@@ -223,12 +219,12 @@ def measure_hop(kafka: KafkaSettings, seconds: float) -> float:
     """p50 ms of one produce → consume hop at RATE_PER_S with the round trip's clients: the floor under a round trip.
 
     The client and the scorers use confluent-kafka (librdkafka) producers and consumers with the
-    defaults of :func:`make_fast_producer` / :func:`make_fast_consumer`, so the hop does too.
+    defaults of :func:`make_producer` / :func:`make_consumer`, so the hop does too.
     """
     topic = f"bench.hop-{uuid.uuid4().hex[:8]}"
     ensure_topics(kafka, [TopicSpec(topic, 1)])
-    producer = make_fast_producer(kafka)
-    consumer = make_fast_consumer(kafka)
+    producer = make_producer(kafka)
+    consumer = make_consumer(kafka)
     _low, high = consumer.get_watermark_offsets(ConfluentPartition(topic, 0), timeout=30)
     consumer.assign([ConfluentPartition(topic, 0, high)])
     n = int(seconds * RATE_PER_S)
@@ -256,7 +252,7 @@ def measure_hop(kafka: KafkaSettings, seconds: float) -> float:
             producer.poll(0)  # serve delivery reports as the client's reply thread does
         reader.join()
     finally:
-        close_fast_producer(producer, 30)
+        close_producer(producer, 30)
         consumer.close()
     if len(received) < n:
         raise AssertionError(f"only {len(received)} of {n} hop messages arrived")
@@ -360,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
                     model_dir,
                 )
             finally:
-                producer.close()
+                close_producer(producer, 5)
             hop_p50 = measure_hop(kafka, plan.latency_seconds)
             results = []
             for scorers in (1, 2):

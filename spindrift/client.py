@@ -418,11 +418,8 @@ class SpindriftClient:
 
     def _delete_reply_topic(self) -> None:
         try:
-            admin = make_admin(self.settings)
-            try:
-                admin.delete_topics([self.reply_topic])
-            finally:
-                admin.close()
+            futures = make_admin(self.settings).delete_topics([self.reply_topic], request_timeout=5.0)
+            futures[self.reply_topic].result(timeout=10.0)
         except Exception as exc:  # best effort: a leftover reply topic is harmless
             log.info("could not delete reply topic %s: %s", self.reply_topic, exc)
 

@@ -17,14 +17,16 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from confluent_kafka import Producer
 
 from spindrift import wire
-from spindrift.kafka.settings import KafkaSettings, make_consumer, make_producer
+from spindrift.kafka.group import TopicNotFound
+from spindrift.kafka.produce import send
+from spindrift.kafka.reading import PartitionReader
+from spindrift.kafka.settings import KafkaSettings, close_producer, make_producer
 from spindrift.kafka.topics import TRAIN_EVENTS, TRAIN_REQUESTS, ensure_topics, standard_topics
-
-if TYPE_CHECKING:
-    from kafka import KafkaProducer
 
 __all__ = [
     "TERMINAL_TYPES",
@@ -36,6 +38,7 @@ __all__ = [
 ]
 
 TERMINAL_TYPES = frozenset({"PUBLISHED", "FAILED", "CANCELLED"})
+"""The event types that end a job's history: nothing follows them (the trainer and every reader share this)."""
 _ACK_TIMEOUT_S = 30.0
 
 
@@ -78,7 +81,7 @@ def submit_training(
     spec: Mapping[str, Any],
     *,
     job_id: str | None = None,
-    producer: KafkaProducer | None = None,
+    producer: Producer | None = None,
 ) -> str:
     """Submit a ``train`` job; returns its id. The trainer validates the spec and reports problems as FAILED."""
     return _submit(settings, "TRAIN", spec, job_id, producer)
@@ -89,13 +92,13 @@ def submit_batch_scoring(
     spec: Mapping[str, Any],
     *,
     job_id: str | None = None,
-    producer: KafkaProducer | None = None,
+    producer: Producer | None = None,
 ) -> str:
     """Submit a ``score_batch`` job (score a dataset with Spark, write the results); returns its id."""
     return _submit(settings, "SCORE_BATCH", spec, job_id, producer)
 
 
-def cancel_job(settings: KafkaSettings, job_id: str, *, producer: KafkaProducer | None = None) -> None:
+def cancel_job(settings: KafkaSettings, job_id: str, *, producer: Producer | None = None) -> None:
     """Ask for a job to be cancelled; its history ends with CANCELLED unless it had already ended."""
     _check_job_id(job_id)
     _send_request(
@@ -113,45 +116,39 @@ def follow_job(
 
     Raises ``TimeoutError`` (naming the last event seen) when no terminal event arrives in time.
     """
-    from kafka import TopicPartition
-
     _check_job_id(job_id)
-    consumer = make_consumer(settings, group_id=None)
     key = job_id.encode()
     seen: set[int] = set()
     last: JobEvent | None = None
     deadline = time.monotonic() + timeout
     try:
-        partitions = _wait_for_partitions(consumer, TRAIN_EVENTS, deadline)
-        tps = [TopicPartition(TRAIN_EVENTS, p) for p in sorted(partitions)]
-        consumer.assign(tps)
-        consumer.seek_to_beginning(*tps)
+        reader = PartitionReader(settings, [TRAIN_EVENTS], timeout_s=timeout)
+    except TopicNotFound:
+        raise TimeoutError(f"topic {TRAIN_EVENTS} does not exist; start a trainer (it creates the topics)") from None
+    with reader:
         while time.monotonic() < deadline:
-            for records in consumer.poll(timeout_ms=200).values():
-                for record in records:
-                    if record.key != key:
-                        continue
-                    try:
-                        _, decoded = wire.decode(record.value, record.headers, expected="JobEvent")
-                    except wire.WireError:
-                        continue
-                    event = JobEvent.from_record(decoded)
-                    if event.seq in seen:
-                        continue  # a re-sent event (at-least-once) or a duplicate
-                    seen.add(event.seq)
-                    last = event
-                    if on_event is not None:
-                        on_event(event)
-                    if event.terminal:
-                        return event
-    finally:
-        consumer.close()
+            for record in reader.poll():
+                if record.key != key:
+                    continue
+                try:
+                    _, decoded = wire.decode(record.value, record.headers, expected="JobEvent")
+                except wire.WireError:
+                    continue
+                event = JobEvent.from_record(decoded)
+                if event.seq in seen:
+                    continue  # a re-sent event (at-least-once) or a duplicate
+                seen.add(event.seq)
+                last = event
+                if on_event is not None:
+                    on_event(event)
+                if event.terminal:
+                    return event
     where = f"; last event: {last.type} {last.message!r}" if last else "; no event seen (is a trainer running?)"
     raise TimeoutError(f"job {job_id} did not finish within {timeout:.0f}s{where}")
 
 
 def _submit(
-    settings: KafkaSettings, kind: str, spec: Mapping[str, Any], job_id: str | None, producer: KafkaProducer | None
+    settings: KafkaSettings, kind: str, spec: Mapping[str, Any], job_id: str | None, producer: Producer | None
 ) -> str:
     if not isinstance(spec, Mapping):
         raise TypeError(f"a job spec is a dict (JSON object), got {type(spec).__name__}")
@@ -178,34 +175,25 @@ def _submit(
         }
         # QUEUED is acknowledged before the request exists, so a trainer always sees it first
         # and continues the job's seq after it.
-        active.send(TRAIN_EVENTS, key=job_id.encode(), value=wire.encode("JobEvent", queued)).get(_ACK_TIMEOUT_S)
+        send(active, TRAIN_EVENTS, wire.encode("JobEvent", queued), key=job_id.encode()).wait(active, _ACK_TIMEOUT_S)
         request = {"job_id": job_id, "kind": kind, "spec_json": spec_json, "submitted_at_ms": _now_ms()}
-        active.send(TRAIN_REQUESTS, key=job_id.encode(), value=wire.encode("TrainRequest", request)).get(_ACK_TIMEOUT_S)
+        value = wire.encode("TrainRequest", request)
+        send(active, TRAIN_REQUESTS, value, key=job_id.encode()).wait(active, _ACK_TIMEOUT_S)
     finally:
         if own:
-            active.close(5)
+            close_producer(active, 5)
     return job_id
 
 
-def _send_request(settings: KafkaSettings, producer: KafkaProducer | None, request: dict[str, Any]) -> None:
+def _send_request(settings: KafkaSettings, producer: Producer | None, request: dict[str, Any]) -> None:
     own = producer is None
     active = producer or make_producer(settings)
     try:
-        key = request["job_id"].encode()
-        active.send(TRAIN_REQUESTS, key=key, value=wire.encode("TrainRequest", request)).get(_ACK_TIMEOUT_S)
+        value = wire.encode("TrainRequest", request)
+        send(active, TRAIN_REQUESTS, value, key=request["job_id"].encode()).wait(active, _ACK_TIMEOUT_S)
     finally:
         if own:
-            active.close(5)
-
-
-def _wait_for_partitions(consumer: Any, topic: str, deadline: float) -> set[int]:
-    while True:
-        partitions = consumer.partitions_for_topic(topic)
-        if partitions:
-            return set(partitions)
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"topic {topic} does not exist; start a trainer (it creates the topics)")
-        time.sleep(0.2)  # metadata polling interval while the topic is being created
+            close_producer(active, 5)
 
 
 def _check_job_id(job_id: str) -> None:

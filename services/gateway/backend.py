@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+
+from confluent_kafka import Producer
 
 from spindrift.client import SpindriftClient
 from spindrift.kafka.follow import TopicFollower
 from spindrift.kafka.readiness import wait_for_cluster
-from spindrift.kafka.settings import KafkaSettings, make_producer
+from spindrift.kafka.settings import KafkaSettings, close_producer, make_producer
 from spindrift.kafka.topics import (
     MODEL_EVENTS,
     TRAIN_EVENTS,
@@ -33,9 +34,6 @@ from .job_board import JobBoard
 from .model_board import ModelBoard
 from .settings import GatewaySettings
 
-if TYPE_CHECKING:
-    from kafka import KafkaProducer
-
 __all__ = ["Backend"]
 
 log = logging.getLogger(__name__)
@@ -44,7 +42,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class _Connected:
     client: SpindriftClient
-    producer: KafkaProducer
+    producer: Producer
     followers: list[TopicFollower]
 
 
@@ -100,7 +98,7 @@ class Backend:
         for follower in connected.followers:
             follower.close()
         connected.client.close()
-        connected.producer.close(5)
+        close_producer(connected.producer, 5)
 
     # -- what routes use ----------------------------------------------------------------------
 
@@ -114,8 +112,8 @@ class Backend:
         """The scoring client; :class:`KafkaUnavailable` until connected or when Kafka stops answering."""
         return self._require().client
 
-    def producer(self) -> KafkaProducer:
-        """The kafka-python producer used for jobs and registry events."""
+    def producer(self) -> Producer:
+        """The producer used for job requests and registry events."""
         return self._require().producer
 
     def require_state(self) -> None:
@@ -168,7 +166,7 @@ class Backend:
         if self.settings.requests_topic not in {t.name for t in specs}:  # a tenant's or a test's own topic
             specs.append(TopicSpec(self.settings.requests_topic, self.kafka.score_partitions))
         ensure_topics(self.kafka, specs)
-        producer = make_producer(self.kafka)
+        producer = make_producer(self.kafka, client_id=f"{self.kafka.client_id}-gateway")
         followers: list[TopicFollower] = []
         try:
             client = SpindriftClient(self.kafka, self.settings.reply_topic, requests_topic=self.settings.requests_topic)
@@ -181,6 +179,6 @@ class Backend:
         except BaseException:
             for follower in followers:
                 follower.close()
-            producer.close(1)
+            close_producer(producer, 1)
             raise
         return _Connected(client, producer, followers)

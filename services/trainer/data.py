@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import posixpath
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -263,34 +262,26 @@ def read_topic_snapshot(
     kafka: KafkaSettings, topic: str, max_records: int, timeout_s: float = 60.0
 ) -> list[dict[str, Any]]:
     """Every record of ``topic`` up to the end offsets seen now (at most ``max_records``), as JSON rows."""
-    from kafka import TopicPartition
+    from spindrift.kafka.group import TopicNotFound
+    from spindrift.kafka.reading import PartitionReader
 
-    from spindrift.kafka.settings import make_consumer
-
-    consumer = make_consumer(kafka, group_id=None, enable_auto_commit=False)
     try:
-        partitions = consumer.partitions_for_topic(topic)
-        if not partitions:
-            raise DataError(f"topic {topic!r} does not exist (or has no partitions)")
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-        consumer.assign(tps)
-        consumer.seek_to_beginning(*tps)
-        end = consumer.end_offsets(tps)
-        rows: list[dict[str, Any]] = []
-        deadline = time.monotonic() + timeout_s
-        remaining = {tp for tp in tps if end[tp] > consumer.position(tp)}
-        while remaining and len(rows) < max_records:
-            if time.monotonic() > deadline:
-                raise DataError(f"reading topic {topic!r} took more than {timeout_s:.0f}s; is the broker reachable?")
-            for tp, records in consumer.poll(timeout_ms=500).items():
-                for record in records:
-                    if record.offset >= end[tp] or len(rows) >= max_records:
-                        continue
-                    rows.append(_json_row(record.value, topic, tp.partition, record.offset))
-            remaining = {tp for tp in remaining if consumer.position(tp) < end[tp]}
-        return rows
-    finally:
-        consumer.close()
+        # A topic named in a spec exists already or is a mistake: a short wait for its metadata.
+        reader = PartitionReader(kafka, [topic], timeout_s=min(timeout_s, 5.0))
+    except TopicNotFound:
+        raise DataError(f"topic {topic!r} does not exist (or has no partitions)") from None
+    rows: list[dict[str, Any]] = []
+    with reader:
+        try:
+            for record in reader.read_to_end(timeout_s):
+                rows.append(_json_row(record.value, topic, record.partition, record.offset))
+                if len(rows) >= max_records:
+                    break
+        except TimeoutError:
+            raise DataError(
+                f"reading topic {topic!r} took more than {timeout_s:.0f}s; is the broker reachable?"
+            ) from None
+    return rows
 
 
 def _json_row(value: bytes | None, topic: str, partition: int, offset: int) -> dict[str, Any]:

@@ -15,14 +15,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from confluent_kafka import Producer
+
 from spindrift import wire
+from spindrift.jobs import TERMINAL_TYPES
+from spindrift.kafka.produce import send
+from spindrift.kafka.reading import PartitionReader
+from spindrift.kafka.records import Record
 
 if TYPE_CHECKING:
-    from kafka import KafkaProducer
-
     from spindrift.kafka.settings import KafkaSettings
 
-TERMINAL_TYPES = frozenset({"PUBLISHED", "FAILED", "CANCELLED"})
+__all__ = ["TERMINAL_TYPES", "JobEvents", "JobHistory", "JobRecord", "now_ms"]
+
 _ACK_TIMEOUT_S = 30.0
 
 
@@ -34,7 +39,7 @@ def now_ms() -> int:
 class JobEvents:
     """Writes one job's events in order; safe to call from the job thread and its progress thread."""
 
-    def __init__(self, producer: KafkaProducer, topic: str, job_id: str, worker: str | None, next_seq: int = 0) -> None:
+    def __init__(self, producer: Producer, topic: str, job_id: str, worker: str | None, next_seq: int = 0) -> None:
         self._producer = producer
         self._topic = topic
         self.job_id = job_id
@@ -64,11 +69,12 @@ class JobEvents:
                 "details_json": json.dumps(details, default=str) if details is not None else None,
                 "worker": self._worker,
             }
-            future = self._producer.send(self._topic, key=self.job_id.encode(), value=wire.encode("JobEvent", record))
+            value = wire.encode("JobEvent", record)
+            delivery = send(self._producer, self._topic, value, key=self.job_id.encode(), timeout_s=_ACK_TIMEOUT_S)
             self._seq += 1
             self.last_emit = time.monotonic()
         if wait or event_type in TERMINAL_TYPES:
-            future.get(timeout=_ACK_TIMEOUT_S)
+            delivery.wait(self._producer, _ACK_TIMEOUT_S)
         return record
 
 
@@ -93,38 +99,21 @@ class JobHistory:
     """
 
     def __init__(self, kafka: KafkaSettings, topic: str) -> None:
-        from spindrift.kafka.settings import make_consumer
-
+        self._kafka = kafka
         self._topic = topic
-        self._consumer = make_consumer(kafka, group_id=None)
+        self._reader: PartitionReader | None = None
         self._jobs: dict[str, JobRecord] = {}
-        self._assigned = False
 
     def refresh(self, timeout_s: float = 30.0) -> None:
         """Read every event written before this call (up to the end offsets seen now)."""
-        from kafka import TopicPartition
+        if self._reader is None:
+            self._reader = PartitionReader(self._kafka, [self._topic], timeout_s=timeout_s)
+        for record in self._reader.read_to_end(timeout_s):
+            self._apply(record)
 
-        if not self._assigned:
-            partitions = self._consumer.partitions_for_topic(self._topic) or set()
-            if not partitions:
-                raise RuntimeError(f"topic {self._topic!r} has no partitions; was ensure_topics run?")
-            tps = [TopicPartition(self._topic, p) for p in sorted(partitions)]
-            self._consumer.assign(tps)
-            self._consumer.seek_to_beginning(*tps)
-            self._assigned = True
-        tps = list(self._consumer.assignment())
-        end = self._consumer.end_offsets(tps)
-        deadline = time.monotonic() + timeout_s
-        while any(self._consumer.position(tp) < end[tp] for tp in tps):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"reading {self._topic} took more than {timeout_s:.0f}s")
-            for records in self._consumer.poll(timeout_ms=200).values():
-                for record in records:
-                    self._apply(record.value, record.headers)
-
-    def _apply(self, value: bytes | None, headers: Any) -> None:
+    def _apply(self, record: Record) -> None:
         try:
-            _, event = wire.decode(value or b"", headers, expected="JobEvent")
+            _, event = wire.decode(record.value or b"", record.headers, expected="JobEvent")
         except wire.WireError:
             return  # a foreign record on the topic says nothing about our jobs
         self.observe(event)
@@ -146,4 +135,5 @@ class JobHistory:
 
     def close(self) -> None:
         """Close the consumer."""
-        self._consumer.close()
+        if self._reader is not None:
+            self._reader.close()

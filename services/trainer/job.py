@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .spec import parse_json_object
 
 if TYPE_CHECKING:
-    from kafka import KafkaProducer
+    from confluent_kafka import Producer
     from pyspark.sql import SparkSession
 
     from spindrift.kafka.settings import KafkaSettings
@@ -46,7 +46,7 @@ class TrainerContext:
     spark: SparkSession
     settings: TrainerSettings
     kafka: KafkaSettings
-    producer: KafkaProducer
+    producer: Producer
     work_dir: Path
     models: PublishedModels | None = None
 

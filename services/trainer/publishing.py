@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import JobError
 
 if TYPE_CHECKING:
-    from kafka import KafkaProducer
+    from confluent_kafka import Producer
 
     from spindrift.kafka.settings import KafkaSettings
 
@@ -67,7 +67,7 @@ def build_manifest(
 
 
 def publish_model(
-    producer: KafkaProducer, kafka: KafkaSettings, manifest: dict[str, Any], model_dir: Path, attempts: int = 3
+    producer: Producer, kafka: KafkaSettings, manifest: dict[str, Any], model_dir: Path, attempts: int = 3
 ) -> dict[str, Any]:
     """Publish under the next version number; returns the manifest as published (version and sha256 set).
 

@@ -10,6 +10,9 @@
 - CANCEL requests travel on the same topic, keyed by the target job, so they may sit behind
   a paused partition. A separate reader (no group, assigned every partition from the group's
   committed offsets) watches for them and stops the running job at once.
+- The group uses librdkafka's cooperative-sticky assignor: a trainer joining or leaving moves
+  only the partitions that must move, so the partition of a running job is neither taken nor
+  even revoked, and nothing waits on a second "eager" rebalance (which hung kafka-python 3.0).
 """
 
 from __future__ import annotations
@@ -23,7 +26,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from confluent_kafka import Consumer, KafkaException, TopicPartition
+
 from spindrift import wire
+from spindrift.kafka.produce import DeliveryFailed
+from spindrift.kafka.records import Record, from_confluent
 
 from . import metrics
 from .events import JobEvents, JobHistory
@@ -32,7 +39,6 @@ from .job import JobRequest, TrainerContext
 from .jobs import JobRunner
 
 if TYPE_CHECKING:
-    from kafka import KafkaConsumer, TopicPartition
     from pyspark.sql import SparkSession
 
     from spindrift.kafka.settings import KafkaSettings
@@ -41,7 +47,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_POLL_MS = 200
+_POLL_S = 0.2
 _LAG_EVERY_S = 5.0
 # How long a job stopped by the watchdog may take to end before Spark's JVM is killed under it.
 _WATCHDOG_GRACE_S = 30.0
@@ -79,7 +85,8 @@ class CancelWatcher:
     def stop(self) -> None:
         """Stop reading and wait for the thread."""
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._thread.ident is not None:  # never started when the worker failed before serving
+            self._thread.join(timeout=5)
 
     def is_cancelled(self, job_id: str) -> bool:
         """True when a CANCEL for ``job_id`` has been seen."""
@@ -87,26 +94,27 @@ class CancelWatcher:
             return job_id in self._cancelled
 
     def _run(self) -> None:
-        from kafka import TopicPartition
+        from spindrift.kafka.reading import OFFSET_COMMITTED, PartitionReader
 
-        from spindrift.kafka.settings import make_consumer
-
-        # With the group id but assign(), the reader starts at the group's committed offsets
-        # (so it sees cancels of jobs not yet processed) without joining the group.
-        consumer = make_consumer(self._kafka, group_id=self._group_id)
         try:
-            partitions = consumer.partitions_for_topic(self._topic) or {0}
-            consumer.assign([TopicPartition(self._topic, p) for p in sorted(partitions)])
+            # With the group id but assign(), the reader starts at the group's committed offsets
+            # (so it sees cancels of jobs not yet processed) without joining the group.
+            reader = PartitionReader(self._kafka, [self._topic], start=OFFSET_COMMITTED, group_id=self._group_id)
+        except Exception:
+            log.exception(
+                "cancel watcher not started; CANCEL requests are still handled in order by the group consumer"
+            )
+            return
+        try:
             while not self._stop.is_set():
-                for records in consumer.poll(timeout_ms=_POLL_MS).values():
-                    for record in records:
-                        self._handle(record)
+                for record in reader.poll(_POLL_S):
+                    self._handle(record)
         except Exception:
             log.exception("cancel watcher stopped; CANCEL requests are still handled in order by the group consumer")
         finally:
-            consumer.close()
+            reader.close()
 
-    def _handle(self, record: Any) -> None:
+    def _handle(self, record: Record) -> None:
         try:
             _, request = wire.decode(record.value or b"", record.headers, expected="TrainRequest")
         except wire.WireError:
@@ -129,6 +137,8 @@ class TrainerWorker:
         self._ready = threading.Event()
         self._runner: JobRunner | None = None
         self._running_from: tuple[TopicPartition, int] | None = None
+        self._joined = False  # the group handed this member its first assignment (maybe empty)
+        self._held_back: dict[tuple[str, int], int] = {}  # first record per partition put back while a job ran
         self._runner_lock = threading.Lock()
         self._work_dir = settings.work_dir or Path(tempfile.mkdtemp(prefix="spindrift-trainer-"))
         self._ctx: TrainerContext | None = None
@@ -175,19 +185,20 @@ class TrainerWorker:
         finally:
             self._shutdown(consumer, history, watcher, producer)
 
-    def _make_consumer(self) -> KafkaConsumer:
-        from kafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
-
+    def _make_consumer(self) -> Consumer:
         from spindrift.kafka.settings import make_consumer
 
         return make_consumer(
             self.kafka,
             group_id=self.settings.group_id,
-            session_timeout_ms=_SESSION_TIMEOUT_MS,
-            heartbeat_interval_ms=_SESSION_TIMEOUT_MS // 5,
-            metadata_max_age_ms=30_000,  # notice added partitions within seconds, not minutes
-            # Sticky: a trainer joining the group does not take the partition of a running job.
-            partition_assignment_strategy=[StickyPartitionAssignor],
+            client_id=f"{self.kafka.client_id}-trainer",
+            overrides={
+                "session.timeout.ms": _SESSION_TIMEOUT_MS,
+                "heartbeat.interval.ms": _SESSION_TIMEOUT_MS // 5,
+                "topic.metadata.refresh.interval.ms": 30_000,  # notice added partitions within seconds, not minutes
+                # A trainer joining the group neither takes nor revokes the partition of a running job.
+                "partition.assignment.strategy": "cooperative-sticky",
+            },
         )
 
     def _ensure_spark(self) -> SparkSession:
@@ -212,51 +223,61 @@ class TrainerWorker:
         return self._spark
 
     # --- the loop --------------------------------------------------------------------------------------
-    def _loop(self, consumer: KafkaConsumer, history: JobHistory, watcher: CancelWatcher, producer: Any) -> None:
-        from kafka import ConsumerRebalanceListener
-        from kafka.errors import KafkaError
-
+    def _loop(self, consumer: Consumer, history: JobHistory, watcher: CancelWatcher, producer: Any) -> None:
         from spindrift.kafka.group import subscribe_when_known
 
-        worker = self
-
-        class Listener(ConsumerRebalanceListener):
-            def on_partitions_revoked(self, revoked: Any) -> None:
-                pass  # an eager rebalance revokes everything; what matters is what comes back
-
-            def on_partitions_assigned(self, assigned: Any) -> None:
-                worker._on_assigned(consumer, set(assigned))
-
-        subscribe_when_known(consumer, [self.settings.requests_topic], Listener(), stop=self._stop)
+        subscribe_when_known(
+            consumer,
+            [self.settings.requests_topic],
+            on_assign=self._on_assigned,
+            on_revoke=self._on_revoked,
+            stop=self._stop,
+        )
         last_lag = 0.0
         while not self._stop.is_set():
             self._finish_job_if_done(consumer)
-            records = consumer.poll(timeout_ms=_POLL_MS, max_records=1)
-            if not self._ready.is_set() and consumer.assignment() is not None:
+            message = consumer.poll(_POLL_S)
+            if not self._ready.is_set() and self._joined:
                 self._ready.set()
                 log.info("trainer %s ready (Spark %s)", self.settings.worker_name, self.settings.spark_master)
-            for tp, batch in records.items():
-                for record in batch:
-                    try:
-                        self._handle(consumer, tp, record, history, watcher, producer)
-                    except KafkaError:
-                        # e.g. the broker is briefly unreachable: offer the same request again shortly.
-                        log.exception("could not handle the request at %s offset %d; retrying", tp, record.offset)
-                        consumer.seek(tp, record.offset)
-                        self._stop.wait(1.0)
-                    except Exception as exc:  # a poison request: dead-letter it, never retry it forever
-                        log.exception("the request at %s offset %d made the trainer raise", tp, record.offset)
-                        self._dead_letter(producer, history, record, exc)
-                        self._commit(consumer, tp, record.offset)
+            error = message.error() if message is not None else None
+            if error is not None:
+                if error.fatal():
+                    raise KafkaException(error)
+                log.warning("reading %s: %s", self.settings.requests_topic, error.str())
+            elif message is not None:
+                record = from_confluent(message)
+                tp = TopicPartition(record.topic, record.partition)
+                if self._busy():
+                    # Fetched before its partition was paused: leave it (and what follows) for after the job.
+                    if record.offset < self._held_back.get((record.topic, record.partition), record.offset + 1):
+                        self._held_back[(record.topic, record.partition)] = record.offset
+                        self._seek(consumer, tp, record.offset)
+                    continue
+                try:
+                    self._handle(consumer, tp, record, history, watcher, producer)
+                except (KafkaException, DeliveryFailed):
+                    # e.g. the broker is briefly unreachable: offer the same request again shortly.
+                    log.exception("could not handle the request at %s; retrying", record.coordinates)
+                    self._seek(consumer, tp, record.offset)
+                    self._stop.wait(1.0)
+                except Exception as exc:  # a poison request: dead-letter it, never retry it forever
+                    log.exception("the request at %s made the trainer raise", record.coordinates)
+                    self._dead_letter(producer, history, record, exc)
+                    self._commit(consumer, tp, record.offset)
             if time.monotonic() - last_lag > _LAG_EVERY_S:
                 last_lag = time.monotonic()
                 self._update_lag(consumer)
 
+    def _busy(self) -> bool:
+        runner = self._runner
+        return runner is not None and not runner.done
+
     def _handle(
         self,
-        consumer: KafkaConsumer,
+        consumer: Consumer,
         tp: TopicPartition,
-        record: Any,
+        record: Record,
         history: JobHistory,
         watcher: CancelWatcher,
         producer: Any,
@@ -267,7 +288,7 @@ class TrainerWorker:
                 record.headers,
                 key=record.key,
                 default_job_id=fallback_job_id(record.topic, record.partition, record.offset),
-                timestamp_ms=record.timestamp,
+                timestamp_ms=record.timestamp_ms or int(time.time() * 1000),
             )
         except wire.WireError as exc:
             self._dead_letter(producer, history, record, exc)
@@ -304,7 +325,7 @@ class TrainerWorker:
 
     def _start_job(
         self,
-        consumer: KafkaConsumer,
+        consumer: Consumer,
         tp: TopicPartition,
         offset: int,
         request: dict[str, Any],
@@ -315,7 +336,7 @@ class TrainerWorker:
         self._ctx.spark = self._ensure_spark()
         job = JobRequest(request["job_id"], request["kind"], request["spec_json"], request.get("submitted_at_ms") or 0)
         log.info("starting %s job %s (attempt %d)", job.kind, job.job_id, attempt)
-        consumer.pause(*consumer.assignment())
+        consumer.pause(consumer.assignment())
         with self._runner_lock:
             self._runner = JobRunner(self._ctx, job, events, attempt=attempt).start()
             self._running_from = (tp, offset)
@@ -336,7 +357,7 @@ class TrainerWorker:
             forget_dead_session()
             runner.wait(_WATCHDOG_GRACE_S)
 
-    def _finish_job_if_done(self, consumer: KafkaConsumer) -> None:
+    def _finish_job_if_done(self, consumer: Consumer) -> None:
         self._watch_job()
         runner = self._runner
         if runner is None or not runner.done:
@@ -347,14 +368,15 @@ class TrainerWorker:
         log.info("job %s ended: %s", runner.job_id, runner.outcome.message if runner.outcome else outcome)
         with self._runner_lock:
             self._runner, self._running_from = None, None
+        self._held_back.clear()
         if outcome in ("published", "failed", "cancelled") and tp in consumer.assignment():
             self._commit(consumer, tp, offset)
-            consumer.seek(tp, offset + 1)  # a rebalance meanwhile may have reset the position to the job's offset
+            self._seek(consumer, tp, offset + 1)  # the next request, whatever was fetched before the pause
         elif tp in consumer.assignment():
-            consumer.seek(tp, offset)  # no terminal event: offer the job again (the attempt cap bounds this)
+            self._seek(consumer, tp, offset)  # no terminal event: offer the job again (the attempt cap bounds this)
         if self._ctx is not None and (runner.spark_died or runner.timed_out) and not _spark_alive(self._ctx.spark):
             self._rebuild_spark()
-        consumer.resume(*consumer.assignment())
+        consumer.resume(consumer.assignment())
 
     def _rebuild_spark(self) -> None:
         """Replace a dead SparkSession before the next job; not ready (and spark_session_up 0) meanwhile."""
@@ -371,39 +393,46 @@ class TrainerWorker:
         if runner is not None and runner.job_id == job_id and not runner.done:
             runner.cancel()
 
-    def _on_assigned(self, consumer: KafkaConsumer, assigned: set[Any]) -> None:
-        """After a rebalance: keep a running job if its partition came back (sticky), else hand it on."""
+    def _on_assigned(self, consumer: Consumer, assigned: list[TopicPartition]) -> None:
+        """Partitions added by a rebalance (cooperative: only the new ones); paused while a job runs."""
+        consumer.incremental_assign(assigned)
+        self._joined = True
+        if self._busy() and assigned:
+            consumer.pause(assigned)  # still busy: no second job on this trainer
+
+    def _on_revoked(self, consumer: Consumer, revoked: list[TopicPartition]) -> None:
+        """Partitions taken by a rebalance (or lost with the session): a running job from one of them is handed on."""
         runner, source = self._runner, self._running_from
-        if runner is None or runner.done or source is None:
-            return
-        if source[0] in assigned:
-            consumer.pause(*assigned)  # still busy: no second job on this trainer
-            return
-        runner.abandon("its partition was reassigned to another trainer")
-        runner.wait(60)
+        if runner is not None and not runner.done and source is not None and source[0] in revoked:
+            runner.abandon("its partition was reassigned to another trainer")
+            runner.wait(60)
+        consumer.incremental_unassign(revoked)
 
-    def _commit(self, consumer: KafkaConsumer, tp: TopicPartition, offset: int) -> None:
-        from kafka.errors import KafkaError
-        from kafka.structs import OffsetAndMetadata
-
+    def _commit(self, consumer: Consumer, tp: TopicPartition, offset: int) -> None:
         try:
-            consumer.commit({tp: OffsetAndMetadata(offset + 1, "", -1)})
-        except KafkaError as exc:
+            consumer.commit(offsets=[TopicPartition(tp.topic, tp.partition, offset + 1)], asynchronous=False)
+        except KafkaException as exc:
             # Harmless: the request comes back, and its terminal event in the history stops a re-run.
             log.warning("could not commit %s offset %d (%s); the request may be seen again", tp, offset + 1, exc)
 
-    def _dead_letter(self, producer: Any, history: JobHistory, record: Any, exc: Exception) -> None:
+    def _seek(self, consumer: Consumer, tp: TopicPartition, offset: int) -> None:
+        """The next record read from ``tp`` is the one at ``offset`` (a paused partition keeps it for its resume)."""
+        try:
+            consumer.seek(TopicPartition(tp.topic, tp.partition, offset))
+        except KafkaException as exc:
+            log.warning("could not move %s to offset %d (%s); it continues from the committed offset", tp, offset, exc)
+
+    def _dead_letter(self, producer: Any, history: JobHistory, record: Record, exc: Exception) -> None:
         """A request that cannot be decoded or handled goes to the DLQ, and its job (named by the key) FAILS."""
         from spindrift.kafka.headers import dlq_headers
+        from spindrift.kafka.produce import send
 
         job_key = record.key.decode("utf-8", errors="replace") if record.key else None
         log.warning("dead-lettering train request at offset %d (key %r): %s", record.offset, job_key, exc)
         headers = dlq_headers(
             exc, topic=record.topic, partition=record.partition, offset=record.offset, original=record.headers
         )
-        # kafka-python refuses null header values, which Kafka itself allows.
-        sendable = [(k, v if v is not None else b"") for k, v in headers]
-        producer.send(self.settings.dlq_topic, key=record.key, value=record.value or b"", headers=sendable)
+        send(producer, self.settings.dlq_topic, record.value or b"", key=record.key, headers=headers)
         if job_key:
             phase = "decoding" if isinstance(exc, wire.WireError) else "handling"
             events = JobEvents(
@@ -417,20 +446,26 @@ class TrainerWorker:
             )
         metrics.JOBS.labels("unknown", "failed").inc()
 
-    def _update_lag(self, consumer: KafkaConsumer) -> None:
+    def _update_lag(self, consumer: Consumer) -> None:
         try:
-            assigned = list(consumer.assignment())
+            assigned = consumer.assignment()
             if not assigned:
                 metrics.QUEUE_DEPTH.set(0)
                 return
-            end = consumer.end_offsets(assigned)
-            lag = sum(max(0, end[tp] - (consumer.committed(tp) or 0)) for tp in assigned)
+            committed = {(tp.topic, tp.partition): tp.offset for tp in consumer.committed(assigned, timeout=5)}
+            lag = 0
+            for tp in assigned:
+                # The end offset the last fetch reported: asking the broker would wait behind the parked fetch.
+                _low, end = consumer.get_watermark_offsets(tp, cached=True)
+                lag += max(0, end - max(0, committed.get((tp.topic, tp.partition), 0)))
             running = self._runner is not None and not self._runner.done
             metrics.QUEUE_DEPTH.set(max(0, lag - (1 if running else 0)))
         except Exception:
             log.debug("consumer lag not available", exc_info=True)
 
-    def _shutdown(self, consumer: KafkaConsumer, history: JobHistory, watcher: CancelWatcher, producer: Any) -> None:
+    def _shutdown(self, consumer: Consumer, history: JobHistory, watcher: CancelWatcher, producer: Any) -> None:
+        from spindrift.kafka.settings import close_producer
+
         runner = self._runner
         if runner is not None and not runner.done:
             runner.abandon("the trainer is shutting down")
@@ -442,8 +477,7 @@ class TrainerWorker:
         watcher.stop()
         history.close()
         consumer.close()
-        producer.flush(10)
-        producer.close(10)
+        close_producer(producer, 10)
         if self._ctx is not None and self._ctx.models is not None:
             self._ctx.models.close()
         if self._owns_spark and self._spark is not None:

@@ -19,11 +19,9 @@ import logging
 import threading
 from collections.abc import Callable
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
-
-from spindrift.kafka.group import partitions_when_known
-from spindrift.kafka.records import Record, from_confluent
-from spindrift.kafka.settings import KafkaSettings, make_fast_consumer
+from spindrift.kafka.reading import PartitionReader
+from spindrift.kafka.records import Record
+from spindrift.kafka.settings import KafkaSettings
 
 __all__ = ["OnRecord", "TopicFollower"]
 
@@ -33,7 +31,6 @@ OnRecord = Callable[[Record], None]
 
 # How long one poll blocks: bounds how late close() is noticed.
 _POLL_S = 0.2
-_BATCH = 500
 
 
 class TopicFollower:
@@ -53,26 +50,26 @@ class TopicFollower:
         self._metadata_timeout_s = metadata_timeout_s
         self._caught_up = threading.Event()
         self._closed = threading.Event()
-        self._consumer: Consumer | None = None
+        self._reader: PartitionReader | None = None
+        self._targets: dict[tuple[str, int], int] = {}
         self._thread: threading.Thread | None = None
         self.records_seen = 0
         """Records handed to the callback so far."""
 
     def start(self) -> TopicFollower:
         """Assign every partition from the beginning and start the thread; ``TopicNotFound`` if the topic is missing."""
-        consumer = make_fast_consumer(
+        reader = PartitionReader(
             self._settings,
-            overrides={"enable.partition.eof": True},
+            [self.topic],
+            timeout_s=self._metadata_timeout_s,
             client_id=f"{self._settings.client_id}-follow-{self.topic}",
         )
         try:
-            ids = partitions_when_known(consumer, self.topic, timeout_s=self._metadata_timeout_s)
-            consumer.assign([TopicPartition(self.topic, p, OFFSET_BEGINNING) for p in ids])
+            self._targets = reader.end_offsets(self._metadata_timeout_s)
         except BaseException:
-            consumer.close()
+            reader.close()
             raise
-        self._consumer = consumer
-        self._pending_eof = set(ids)
+        self._reader = reader
         self._thread = threading.Thread(target=self._run, name=f"follow-{self.topic}", daemon=True)
         self._thread.start()
         return self
@@ -91,38 +88,27 @@ class TopicFollower:
         self._closed.set()
         if self._thread is not None:
             self._thread.join(timeout)
-        consumer, self._consumer = self._consumer, None
-        if consumer is not None:
-            consumer.close()
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()
 
     def _run(self) -> None:
-        consumer = self._consumer
-        assert consumer is not None
+        reader = self._reader
+        assert reader is not None
         while not self._closed.is_set():
+            if not self._caught_up.is_set() and reader.reached(self._targets):
+                log.info("caught up with %s after %d records", self.topic, self.records_seen)
+                self._caught_up.set()
             try:
-                first = consumer.poll(_POLL_S)
-                messages = [first, *consumer.consume(_BATCH, 0)] if first is not None else []
+                records = reader.poll(_POLL_S)
             except Exception:  # a closed consumer or a broker hiccup: the next poll retries
                 if self._closed.is_set():
                     return
                 log.exception("polling %s failed", self.topic)
                 self._closed.wait(0.5)  # back off before retrying a failing poll
                 continue
-            for message in messages:
-                error = message.error()
-                if error is not None:
-                    if error.code() == KafkaError._PARTITION_EOF:
-                        self._reached_end(message.partition() or 0)
-                    else:
-                        log.warning("reading %s: %s", self.topic, error)
-                    continue
-                self._hand_over(from_confluent(message))
-
-    def _reached_end(self, partition: int) -> None:
-        self._pending_eof.discard(partition)
-        if not self._pending_eof and not self._caught_up.is_set():
-            log.info("caught up with %s after %d records", self.topic, self.records_seen)
-            self._caught_up.set()
+            for record in records:
+                self._hand_over(record)
 
     def _hand_over(self, record: Record) -> None:
         if record.value is None:

@@ -1,15 +1,15 @@
 """Join a consumer group only once the topics' partitions are known, so the first assignment is complete.
 
 A consumer that joins before its metadata lists a topic's partitions is assigned nothing for
-that topic (kafka-python's assignor logs "No partition metadata for topic"). The metadata that
-arrives a moment later forces a second rebalance at once, and under kafka-python 3.0 that
-second join was seen to hang: the member was evicted after its session timeout and never
-rejoined, so its process served nothing for minutes (two CI runs failed on it). Fetching the
-metadata first makes the first join the right one.
+that topic. The metadata that arrives a moment later forces a second rebalance at once; under
+kafka-python 3.0 (the trainer's client until it moved to librdkafka) that second join was seen
+to hang: the member was evicted after its session timeout and never rejoined. librdkafka copes
+better, but the rule is kept: a missing topic is then a named error at start-up rather than a
+member that silently owns nothing.
 
-librdkafka (the scorer's confluent-kafka consumer) copes better, but the rule is kept for it too
-(:func:`subscribe_fast_when_known`): a missing topic is then a named error at start-up rather
-than a member that silently owns nothing.
+:func:`partitions_when_known` is the one "wait until the cluster lists this topic's partitions"
+of Spindrift: group members (:func:`subscribe_when_known`) and group-less readers
+(:class:`spindrift.kafka.reading.PartitionReader`) both wait with it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaException
-from kafka import KafkaConsumer
 
 __all__ = ["TopicNotFound", "partitions_when_known", "subscribe_fast_when_known", "subscribe_when_known"]
 
@@ -33,26 +32,6 @@ class TopicNotFound(RuntimeError):
 
 
 def subscribe_when_known(
-    consumer: KafkaConsumer,
-    topics: Sequence[str],
-    listener: Any = None,
-    *,
-    timeout_s: float = 60.0,
-    stop: threading.Event | None = None,
-) -> None:
-    """Subscribe a kafka-python ``consumer`` to ``topics`` once every topic's partitions are in its metadata.
-
-    Raises :class:`TopicNotFound`, naming the topics, when they are still unknown after
-    ``timeout_s`` (or when ``stop`` is set first).
-    """
-    _wait_for_partitions(lambda topic: bool(consumer.partitions_for_topic(topic)), topics, timeout_s, stop)
-    if listener is None:
-        consumer.subscribe(list(topics))
-    else:
-        consumer.subscribe(list(topics), listener=listener)
-
-
-def subscribe_fast_when_known(
     consumer: Consumer,
     topics: Sequence[str],
     *,
@@ -61,7 +40,7 @@ def subscribe_fast_when_known(
     timeout_s: float = 60.0,
     stop: threading.Event | None = None,
 ) -> None:
-    """Subscribe a confluent-kafka ``consumer`` to ``topics`` once the cluster lists their partitions.
+    """Subscribe ``consumer`` to ``topics`` once the cluster lists their partitions.
 
     The rebalance callbacks run inside ``poll()`` / ``consume()`` on the caller's thread. Raises
     :class:`TopicNotFound`, naming the topics, when they are still unknown after ``timeout_s``
@@ -74,6 +53,10 @@ def subscribe_fast_when_known(
     if on_revoke is not None:
         callbacks["on_revoke"] = on_revoke
     consumer.subscribe(list(topics), **callbacks)
+
+
+# The name the scorer was written with, when a kafka-python variant existed; the same function.
+subscribe_fast_when_known = subscribe_when_known
 
 
 def partitions_when_known(consumer: Consumer, topic: str, *, timeout_s: float = 60.0) -> list[int]:

@@ -13,10 +13,10 @@ import logging
 import threading
 from collections.abc import Sequence
 
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from confluent_kafka import Consumer, TopicPartition
 from prometheus_client import Gauge
 
-from spindrift.kafka.settings import KafkaSettings, make_admin, make_consumer
+from spindrift.kafka.settings import KafkaSettings, make_consumer
 
 __all__ = ["CONSUMER_LAG", "LagMonitor"]
 
@@ -51,45 +51,50 @@ class LagMonitor:
         self._thread.join(timeout=self._interval_s + 5)
 
     def _run(self) -> None:
-        admin: KafkaAdminClient | None = None
-        consumer: KafkaConsumer | None = None
+        # One consumer for the thread's life (librdkafka reconnects by itself). It carries the
+        # group's id to read its committed offsets, but never subscribes: it is not a member.
+        consumer = make_consumer(self._settings, group_id=self._group, client_id=f"{self._settings.client_id}-lag")
         last_problem = ""
-        while not self._stop.is_set():
-            try:
-                if admin is None or consumer is None:
-                    admin = make_admin(self._settings)
-                    consumer = make_consumer(self._settings)
-                self.publish(self.measure(admin, consumer))
-                last_problem = ""
-            except Exception as exc:  # the broker may be restarting: keep the last values and retry
-                if str(exc) != last_problem:  # once per new problem, not every few seconds
-                    log.warning("consumer lag of group %s not measured (retrying): %s", self._group, exc)
-                last_problem = str(exc)
-                for client in (admin, consumer):
-                    if client is not None:
-                        client.close()
-                admin = consumer = None
-            self._stop.wait(self._interval_s)
-        for client in (admin, consumer):
-            if client is not None:
-                client.close()
+        try:
+            while not self._stop.is_set():
+                try:
+                    self.publish(self.measure(consumer))
+                    last_problem = ""
+                except Exception as exc:  # the broker may be restarting: keep the last values and retry
+                    if str(exc) != last_problem:  # once per new problem, not every few seconds
+                        log.warning("consumer lag of group %s not measured (retrying): %s", self._group, exc)
+                    last_problem = str(exc)
+                self._stop.wait(self._interval_s)
+        finally:
+            consumer.close()
 
-    def measure(self, admin: KafkaAdminClient, consumer: KafkaConsumer) -> dict[TopicPartition, int]:
-        """Lag of every partition of the monitored topics, from one admin and one group-less consumer."""
-        offsets = admin.list_group_offsets({self._group: None}).get(self._group, {})
-        committed = {tp: meta.offset for tp, meta in offsets.items() if meta.offset is not None and meta.offset >= 0}
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in self._topics
-            for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
+    def measure(self, consumer: Consumer, timeout_s: float = 10.0) -> dict[tuple[str, int], int]:
+        """Lag of every ``(topic, partition)`` of the monitored topics.
+
+        ``consumer`` must carry the monitored group's id (``make_consumer(settings, group_id=group)``)
+        and must not be subscribed. (The admin client's ``list_consumer_group_offsets`` would do,
+        but confluent-kafka 2.16 was seen to crash the process in it on a fresh broker.)
+        """
+        partitions: list[TopicPartition] = []
+        for topic in self._topics:
+            listed = consumer.list_topics(topic, timeout=timeout_s).topics.get(topic)
+            if listed is not None and listed.error is None:
+                partitions += [TopicPartition(topic, p) for p in sorted(listed.partitions)]
         if not partitions:
             return {}
-        ends = consumer.end_offsets(partitions)
-        starts = consumer.beginning_offsets([tp for tp in partitions if tp not in committed])
-        return {tp: max(0, ends[tp] - committed.get(tp, starts.get(tp, 0))) for tp in partitions}
+        committed = {
+            (tp.topic, tp.partition): tp.offset
+            for tp in consumer.committed(partitions, timeout=timeout_s)
+            if tp.error is None and tp.offset >= 0
+        }
+        lags: dict[tuple[str, int], int] = {}
+        for tp in partitions:
+            low, high = consumer.get_watermark_offsets(tp, timeout=timeout_s, cached=False)
+            # A group that committed nothing starts at the first offset still on the log.
+            lags[(tp.topic, tp.partition)] = max(0, high - committed.get((tp.topic, tp.partition), low))
+        return lags
 
-    def publish(self, lags: dict[TopicPartition, int]) -> None:
+    def publish(self, lags: dict[tuple[str, int], int]) -> None:
         """Set the gauge for every measured partition."""
-        for tp, lag in lags.items():
-            CONSUMER_LAG.labels(self._group, tp.topic, str(tp.partition)).set(lag)
+        for (topic, partition), lag in lags.items():
+            CONSUMER_LAG.labels(self._group, topic, str(partition)).set(lag)

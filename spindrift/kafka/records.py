@@ -26,6 +26,8 @@ class Record:
     key: bytes | None
     value: bytes | None
     headers: RecordHeaders = ()
+    timestamp_ms: int | None = None
+    """The record's timestamp (create or log-append time), None when the broker gave none."""
 
     @property
     def coordinates(self) -> str:
@@ -49,7 +51,13 @@ def from_confluent(message: Any) -> Record:
         key=_as_bytes(message.key()),
         value=_as_bytes(message.value()),
         headers=headers,
+        timestamp_ms=_timestamp_ms(message.timestamp()),
     )
+
+
+def _timestamp_ms(timestamp: tuple[int, int]) -> int | None:
+    kind, value = timestamp  # kind 0 is TIMESTAMP_NOT_AVAILABLE
+    return value if kind != 0 and value >= 0 else None
 
 
 def _as_bytes(value: str | bytes | None) -> bytes | None:

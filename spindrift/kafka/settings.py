@@ -1,15 +1,16 @@
 """Where the Kafka cluster is and how clients talk to it: one settings object, the client factories.
 
-Every service builds its producers, consumers and admin clients here, so latency-relevant
-defaults live in one place: no batching delay, fetches answered on the first byte, ``acks=all`` and manual
-offset commits for consumer groups (a scorer commits only after its reply is acknowledged).
+Every service and the SDK build their producers, consumers and admin clients here, with one
+client library, confluent-kafka (librdkafka), and one settings adapter,
+:meth:`KafkaSettings.librdkafka_config`: the only place that turns Spindrift settings into
+librdkafka properties. Latency-relevant defaults live here too: no batching delay, fetches
+answered on the first byte, ``acks=all`` and manual offset commits for consumer groups (a
+scorer commits only after its reply is acknowledged, a trainer after its job's outcome).
 
-Two client libraries are used. The request/reply hot path (the scorer's consume → produce loop and
-:class:`spindrift.client.SpindriftClient`) uses confluent-kafka (librdkafka) through
-:func:`make_fast_producer` / :func:`make_fast_consumer`: on a 2-core machine kafka-python spent ~2 ms
-of CPU per produced message against librdkafka's ~0.4 ms, and with three Python processes sharing
-the cores that CPU was most of the round trip. Everything else (admin, registry, trainer, jobs)
-stays on kafka-python through :func:`make_producer` / :func:`make_consumer` / :func:`make_admin`.
+librdkafka replaced kafka-python everywhere: on a 2-core machine kafka-python spent ~2 ms of CPU
+per produced message against librdkafka's ~0.4 ms, and its 3.0 consumer could hang on a second
+rebalance (see :mod:`spindrift.kafka.group`). kafka-python remains only as a *user's* client in
+the interoperability tests.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from confluent_kafka import Consumer, Producer
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from confluent_kafka.admin import AdminClient
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -28,6 +29,7 @@ __all__ = [
     "FAST_PRODUCER_DEFAULTS",
     "KafkaSettings",
     "close_fast_producer",
+    "close_producer",
     "make_admin",
     "make_consumer",
     "make_fast_consumer",
@@ -96,32 +98,14 @@ class KafkaSettings(BaseSettings):
     connect_timeout_s: float = Field(default=30.0, gt=0)
     """How long a service waits at start-up for a broker to answer before it exits with an error."""
 
-    max_block_ms: int = Field(default=15_000, ge=100)
-    """How long ``send()`` may block waiting for metadata, e.g. when a topic does not exist (auto-creation is off)."""
-
     score_partitions: int = Field(default=4, ge=1)
     """Partitions of ``score.requests``: the most scorer processes that can share the load."""
 
     replication_factor: int = Field(default=1, ge=1)
     """Replication factor for the topics ``ensure_topics`` creates (1 for a single broker)."""
 
-    def common_client_config(self) -> dict[str, Any]:
-        """Options shared by every kafka-python client (connection and security)."""
-        config: dict[str, Any] = {
-            "bootstrap_servers": [s.strip() for s in self.bootstrap_servers.split(",") if s.strip()],
-            "security_protocol": self.security_protocol,
-            "request_timeout_ms": self.request_timeout_ms,
-        }
-        if self.sasl_mechanism:
-            config["sasl_mechanism"] = self.sasl_mechanism
-            config["sasl_plain_username"] = self.sasl_username
-            config["sasl_plain_password"] = self.sasl_password.get_secret_value() if self.sasl_password else None
-        if self.ssl_cafile:
-            config["ssl_cafile"] = self.ssl_cafile
-        return config
-
     def librdkafka_config(self) -> dict[str, Any]:
-        """The same connection and security options as librdkafka (confluent-kafka) properties."""
+        """Connection and security options as librdkafka properties: the one settings-to-client adapter."""
         config: dict[str, Any] = {
             "bootstrap.servers": ",".join(s.strip() for s in self.bootstrap_servers.split(",") if s.strip()),
             "client.id": self.client_id,
@@ -140,56 +124,10 @@ class KafkaSettings(BaseSettings):
         return config
 
 
-def make_producer(settings: KafkaSettings, **overrides: Any) -> KafkaProducer:
-    """A producer tuned for request/reply latency: acks=all, no linger, idempotent; ``overrides`` win."""
-    config = settings.common_client_config()
-    config.update(
-        client_id=f"{settings.client_id}-producer",
-        acks="all",
-        linger_ms=0,
-        max_block_ms=settings.max_block_ms,
-        retries=5,
-    )
-    config.update(overrides)
-    return KafkaProducer(**config)
-
-
-def make_consumer(
-    settings: KafkaSettings, *topics: str, group_id: str | None = None, **overrides: Any
-) -> KafkaConsumer:
-    """A consumer with short fetch waits; with ``group_id`` it joins that group with auto-commit off.
-
-    Without topics it is left unsubscribed, for ``assign()``. A new group starts from the earliest
-    offset so that requests written before the first consumer joined are still answered.
-    """
-    config = settings.common_client_config()
-    config.update(
-        client_id=f"{settings.client_id}-consumer",
-        group_id=group_id,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        # The broker answers a parked fetch as soon as one byte arrives (fetch_min_bytes=1), so a long
-        # wait costs no latency; a short one only makes idle consumers spin (100 empty fetches/s each
-        # at 10 ms), which on a 2-core box starved the request path itself.
-        fetch_max_wait_ms=500,
-        fetch_min_bytes=1,
-    )
-    config.update(overrides)
-    return KafkaConsumer(*topics, **config)
-
-
-def make_admin(settings: KafkaSettings, **overrides: Any) -> KafkaAdminClient:
-    """An admin client for creating topics and checking that the cluster answers."""
-    config = settings.common_client_config()
-    config.update(client_id=f"{settings.client_id}-admin")
-    config.update(overrides)
-    return KafkaAdminClient(**config)
-
-
-def make_fast_producer(
+def make_producer(
     settings: KafkaSettings, overrides: Mapping[str, Any] | None = None, *, client_id: str | None = None
 ) -> Producer:
-    """A librdkafka producer for the request/reply path: acks=all, no linger, idempotent.
+    """A librdkafka producer tuned for latency: acks=all, no linger, idempotent.
 
     ``overrides`` are librdkafka properties (``{"message.timeout.ms": 5000}``) and win over the
     defaults. The caller must serve delivery callbacks with ``poll()`` or ``flush()``.
@@ -197,20 +135,20 @@ def make_fast_producer(
     config = settings.librdkafka_config()
     config["client.id"] = client_id or f"{settings.client_id}-producer"
     config.update(FAST_PRODUCER_DEFAULTS)
-    # Bounds one produce request's wait for its acks, like kafka-python's request_timeout_ms.
+    # Bounds one produce request's wait for its acks.
     config["request.timeout.ms"] = settings.request_timeout_ms
     config.update(overrides or {})
     return Producer(config)
 
 
-def make_fast_consumer(
+def make_consumer(
     settings: KafkaSettings,
     *,
     group_id: str | None = None,
     overrides: Mapping[str, Any] | None = None,
     client_id: str | None = None,
 ) -> Consumer:
-    """A librdkafka consumer with first-byte fetches and manual commits; ``overrides`` are librdkafka properties.
+    """A consumer with first-byte fetches and manual commits; ``overrides`` are librdkafka properties.
 
     Without ``group_id`` it gets a private, never-committed group name: librdkafka requires one,
     and a consumer that only ``assign()`` s partitions never joins it.
@@ -223,7 +161,7 @@ def make_fast_consumer(
     return Consumer(config)
 
 
-def close_fast_producer(producer: Producer, timeout_s: float) -> int:
+def close_producer(producer: Producer, timeout_s: float) -> int:
     """Wait up to ``timeout_s`` for outstanding deliveries, drop what is left, and release the producer.
 
     Returns how many records were dropped unacknowledged. ``close()`` alone would wait for every
@@ -235,3 +173,20 @@ def close_fast_producer(producer: Producer, timeout_s: float) -> int:
         producer.poll(0)
     producer.close()
     return remaining
+
+
+def make_admin(
+    settings: KafkaSettings, overrides: Mapping[str, Any] | None = None, *, client_id: str | None = None
+) -> AdminClient:
+    """An admin client (topics, cluster and group descriptions, committed offsets); nothing to close."""
+    config = settings.librdkafka_config()
+    config["client.id"] = client_id or f"{settings.client_id}-admin"
+    config.update(overrides or {})
+    return AdminClient(config)
+
+
+# The names the request/reply path was written with, when the rest of Spindrift still used
+# kafka-python; the same factories.
+make_fast_producer = make_producer
+make_fast_consumer = make_consumer
+close_fast_producer = close_producer

@@ -6,10 +6,12 @@ of silently creating a new one; every component therefore calls ``ensure_topics`
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from kafka.errors import KafkaError
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic
 
 from spindrift.kafka.settings import KafkaSettings, make_admin
 
@@ -84,36 +86,60 @@ def ensure_topics(
     if not wanted:
         return []
     admin = make_admin(settings)
+    deadline = time.monotonic() + timeout_s
     try:
-        existing = set(admin.list_topics())
-        missing = [spec for spec in wanted if spec.name not in existing]
-        created: list[str] = []
-        if missing:
-            request = {
-                spec.name: {
-                    "num_partitions": spec.partitions,
-                    "replication_factor": settings.replication_factor,
-                    "configs": dict(spec.configs),
-                }
-                for spec in missing
-            }
-            result = admin.create_topics(request, timeout_ms=int(timeout_s * 1000), raise_errors=False)
-            for topic in result.get("topics", []):
-                code = topic.get("error_code", 0)
-                if code == 0:
-                    created.append(topic["name"])
-                elif code != 36:  # 36 = TOPIC_ALREADY_EXISTS: another process won the race.
-                    raise TopicError(
-                        f"could not create topic {topic['name']!r}: error {code} {topic.get('error_message') or ''}".strip()
-                        + " — check the broker log and the topic configs"
-                    )
+        existing = set(admin.list_topics(timeout=timeout_s).topics)
+    except KafkaException as exc:
+        raise TopicError(f"could not list topics at {settings.bootstrap_servers}: {exc}") from exc
+    missing = [spec for spec in wanted if spec.name not in existing]
+    created: list[str] = []
+    if missing:
+        request = [
+            NewTopic(
+                spec.name,
+                num_partitions=spec.partitions,
+                replication_factor=settings.replication_factor,
+                config=dict(spec.configs),
+            )
+            for spec in missing
+        ]
+        futures = admin.create_topics(request, request_timeout=timeout_s)
+        for name, future in futures.items():
+            try:
+                future.result(timeout=timeout_s)
+                created.append(name)
+            except KafkaException as exc:
+                error = exc.args[0] if exc.args else None
+                if isinstance(error, KafkaError) and error.code() == KafkaError.TOPIC_ALREADY_EXISTS:
+                    continue  # another process won the race
+                raise TopicError(
+                    f"could not create topic {name!r}: {exc} — check the broker log and the topic configs"
+                ) from exc
+    _wait_for_leaders(admin, [spec.name for spec in wanted], deadline, timeout_s)
+    return created
+
+
+def _wait_for_leaders(admin: AdminClient, names: list[str], deadline: float, timeout_s: float) -> None:
+    """Return once every partition of every topic in ``names`` has a leader; :class:`TopicError` at the deadline."""
+    waiting = list(names)
+    while True:
         try:
-            admin.wait_for_topics([spec.name for spec in wanted], timeout_ms=int(timeout_s * 1000))
-        except KafkaError as exc:
-            raise TopicError(f"topics not usable after {timeout_s:.0f} s: {exc}") from exc
-        return created
-    finally:
-        admin.close()
+            listed = admin.list_topics(timeout=max(0.5, min(5.0, deadline - time.monotonic()))).topics
+        except KafkaException:
+            listed = {}  # no answer this time: ask again until the deadline
+        waiting = [name for name in waiting if not _usable(listed.get(name))]
+        if not waiting:
+            return
+        if time.monotonic() >= deadline:
+            raise TopicError(f"topics not usable after {timeout_s:.0f} s: {', '.join(waiting)} have no leader yet")
+        time.sleep(0.05)  # metadata of a topic created a moment ago takes a few ms to spread
+
+
+def _usable(topic: object) -> bool:
+    partitions = getattr(topic, "partitions", None)
+    if not partitions or getattr(topic, "error", None) is not None:
+        return False
+    return all(p.leader >= 0 and p.error is None for p in partitions.values())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,14 +27,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from kafka import TopicPartition
-from kafka.errors import KafkaError
+from confluent_kafka import KafkaException
 
 from spindrift import wire
-from spindrift.kafka.settings import KafkaSettings, make_consumer
+from spindrift.kafka.reading import PartitionReader
+from spindrift.kafka.records import Record
+from spindrift.kafka.settings import KafkaSettings
 from spindrift.kafka.topics import MODEL_ARTIFACTS, MODEL_EVENTS, TopicSpec, ensure_topics, standard_topics
 from spindrift.registry.artifact import ArtifactError, read_manifest, sha256_hex, unpack_model
-from spindrift.registry.reader import assign_from_beginning
 from spindrift.registry.state import InvalidEvent, ModelVersionInfo, RegistryState, check_model_name
 
 __all__ = ["OnEvent", "OnReady", "RegistryFollower"]
@@ -86,8 +86,8 @@ class RegistryFollower:
         self._caught_up = threading.Event()
         self._crashed: BaseException | None = None
         self._thread: threading.Thread | None = None
-        self._consumer: Any = None
-        self._targets: dict[TopicPartition, int] = {}
+        self._reader: PartitionReader | None = None
+        self._targets: dict[tuple[str, int], int] = {}
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -104,13 +104,17 @@ class RegistryFollower:
                 layouts.get(self._artifacts_topic, TopicSpec(self._artifacts_topic, 1, {"cleanup.policy": "compact"})),
             ],
         )
-        self._consumer = make_consumer(self._settings, max_partition_fetch_bytes=4 * 1024 * 1024)
+        self._reader = PartitionReader(
+            self._settings,
+            [self._events_topic, self._artifacts_topic],
+            timeout_s=timeout_s,
+            client_id=f"{self._settings.client_id}-registry",
+            overrides={"max.partition.fetch.bytes": 4 * 1024 * 1024},  # a fetch holds several artifact chunks
+        )
         try:
-            self._targets = assign_from_beginning(
-                self._consumer, [self._events_topic, self._artifacts_topic], timeout_s
-            )
+            self._targets = self._reader.end_offsets(timeout_s)
         except BaseException:
-            self._consumer.close()
+            self._reader.close()
             raise
         self._thread = threading.Thread(target=self._run, name="registry-follower", daemon=True)
         self._thread.start()
@@ -187,43 +191,36 @@ class RegistryFollower:
     # -- the thread -------------------------------------------------------------------------
 
     def _run(self) -> None:
-        consumer = self._consumer
+        reader = self._reader
+        assert reader is not None
         try:
-            self._check_caught_up()
             while not self._stop.is_set():
-                batches = consumer.poll(timeout_ms=self._poll_timeout_ms)
-                for tp, records in batches.items():
-                    for record in records:
-                        self._on_record(tp.topic, record)
-                if not self._caught_up.is_set():
-                    self._check_caught_up()
-        except KafkaError as exc:
+                if not self._caught_up.is_set() and reader.reached(self._targets):
+                    self._caught_up.set()
+                for record in reader.poll(self._poll_timeout_ms / 1000):
+                    self._on_record(record)
+        except KafkaException as exc:  # a fatal client error: librdkafka retries everything else itself
             log.error("registry follower stopped: %s", exc)
             self._crashed = exc
             self._caught_up.set()  # wake waiters; wait_caught_up re-raises
         finally:
-            consumer.close()
+            reader.close()
 
-    def _on_record(self, topic: str, record: Any) -> None:
+    def _on_record(self, record: Record) -> None:
         """Fold one record in; one that makes the follower raise is logged and skipped, never fatal.
 
         There is no DLQ here: every process reads every registry record, so each would
         dead-letter the same one; the trainer that wrote it is the place to fix it.
         """
         try:
-            if topic == self._events_topic:
+            if record.topic == self._events_topic:
                 self._on_event_record(record)
             else:
                 self._on_chunk_record(record)
         except Exception as exc:
-            log.exception("skipping registry record %s@%d: %s: %s", topic, record.offset, type(exc).__name__, exc)
+            log.exception("skipping registry record %s: %s: %s", record.coordinates, type(exc).__name__, exc)
 
-    def _check_caught_up(self) -> None:
-        consumer = self._consumer
-        if all(consumer.position(tp) >= end for tp, end in self._targets.items()):
-            self._caught_up.set()
-
-    def _on_event_record(self, record: Any) -> None:
+    def _on_event_record(self, record: Record) -> None:
         try:
             _name, event = wire.decode(record.value, record.headers, expected="ModelEvent")
         except wire.WireError as exc:
@@ -247,7 +244,7 @@ class RegistryFollower:
             except Exception:
                 log.exception("on_event callback failed for %s v%d %s", name, version, event["type"])
 
-    def _on_chunk_record(self, record: Any) -> None:
+    def _on_chunk_record(self, record: Record) -> None:
         if record.value is None:
             return  # a tombstone: compaction will drop the chunk; nothing to assemble
         try:

@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaProducer
-from kafka.errors import KafkaError
+from confluent_kafka import Producer
 
 from spindrift import wire
+from spindrift.kafka.produce import DeliveryFailed, send, wait_all
 from spindrift.kafka.topics import MODEL_ARTIFACTS, MODEL_EVENTS
 from spindrift.registry.artifact import pack_model, sha256_hex
 from spindrift.registry.state import PRODUCTION, RegistryError, RegistryState, check_alias, check_model_name
@@ -56,7 +56,7 @@ def _now_ms() -> int:
 
 
 def _send_event(
-    producer: KafkaProducer,
+    producer: Producer,
     topic: str,
     name: str,
     version: int,
@@ -75,8 +75,8 @@ def _send_event(
         "at_ms": _now_ms(),
     }
     try:
-        producer.send(topic, key=name.encode("utf-8"), value=wire.encode("ModelEvent", event)).get(timeout=timeout_s)
-    except KafkaError as exc:
+        send(producer, topic, wire.encode("ModelEvent", event), key=name.encode("utf-8")).wait(producer, timeout_s)
+    except DeliveryFailed as exc:
         raise PublishError(f"Kafka did not acknowledge the {kind} event of {name} v{version}: {exc}") from exc
 
 
@@ -87,7 +87,7 @@ def _check_version(version: Any) -> int:
 
 
 def publish_version(
-    producer: KafkaProducer,
+    producer: Producer,
     manifest: Mapping[str, Any],
     model_dir: str | Path,
     *,
@@ -112,7 +112,7 @@ def publish_version(
     artifact = pack_model(model_dir, inner)
     sha = sha256_hex(artifact)
     count = max(1, math.ceil(len(artifact) / chunk_bytes))
-    futures = []
+    deliveries = []
     try:
         for index in range(count):
             chunk = {
@@ -124,11 +124,10 @@ def publish_version(
                 "data": artifact[index * chunk_bytes : (index + 1) * chunk_bytes],
             }
             value = wire.encode("ArtifactChunk", chunk)
-            futures.append(producer.send(artifacts_topic, key=chunk_key(name, version, sha, index), value=value))
-        producer.flush(timeout=timeout_s)
-        for future in futures:
-            future.get(timeout=timeout_s)
-    except KafkaError as exc:
+            key = chunk_key(name, version, sha, index)
+            deliveries.append(send(producer, artifacts_topic, value, key=key, timeout_s=timeout_s))
+        wait_all(producer, deliveries, timeout_s)
+    except DeliveryFailed as exc:
         raise PublishError(f"Kafka did not acknowledge the artifact chunks of {name} v{version}: {exc}") from exc
     published = {**manifest, "sha256": sha}
     manifest_json = json.dumps(published, sort_keys=True, default=str)
@@ -137,7 +136,7 @@ def publish_version(
 
 
 def set_alias(
-    producer: KafkaProducer,
+    producer: Producer,
     name: str,
     alias: str,
     version: int,
@@ -155,7 +154,7 @@ def set_alias(
 
 
 def promote(
-    producer: KafkaProducer, name: str, version: int, *, events_topic: str = MODEL_EVENTS, timeout_s: float = 30.0
+    producer: Producer, name: str, version: int, *, events_topic: str = MODEL_EVENTS, timeout_s: float = 30.0
 ) -> None:
     """Make ``version`` the production version of ``name`` (a PROMOTED event for alias ``production``)."""
     try:
@@ -168,7 +167,7 @@ def promote(
 
 
 def rollback(
-    producer: KafkaProducer,
+    producer: Producer,
     state: RegistryState,
     name: str,
     alias: str = PRODUCTION,
@@ -186,7 +185,7 @@ def rollback(
 
 
 def retire(
-    producer: KafkaProducer, name: str, version: int, *, events_topic: str = MODEL_EVENTS, timeout_s: float = 30.0
+    producer: Producer, name: str, version: int, *, events_topic: str = MODEL_EVENTS, timeout_s: float = 30.0
 ) -> None:
     """Retire ``version`` of ``name``: it no longer resolves, and aliases pointing at it are dropped."""
     try:

@@ -17,8 +17,10 @@ from typing import Any
 
 import pytest
 
-from spindrift.kafka.settings import KafkaSettings, make_consumer, make_producer
+from spindrift.kafka.settings import KafkaSettings
 from spindrift.kafka.topics import ensure_topics
+from tests.kafka_user import user_consumer as make_consumer
+from tests.kafka_user import user_producer as make_producer
 from tests.scorer.conftest import TEXTS, TutorialModels
 from tests.waiting import wait_until
 

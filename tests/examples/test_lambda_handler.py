@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from spindrift.kafka.settings import KafkaSettings, make_producer
+from spindrift.kafka.settings import KafkaSettings, close_producer, make_producer
 from spindrift.kafka.topics import ensure_topics
 from spindrift.registry.publisher import promote, publish_version
 from tests.scorer.conftest import TutorialModels, manifest
@@ -129,7 +129,7 @@ def test_cold_start_fetches_the_version_an_alias_names_from_the_registry(
         publish_version(producer, manifest(name, 2), tutorial_models.dirs[2])
         promote(producer, name, 1)  # production stays on v1 though v2 is the latest
     finally:
-        producer.close()
+        close_producer(producer, 5)
 
     module = cold_start(
         monkeypatch,

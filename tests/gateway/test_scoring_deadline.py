@@ -18,8 +18,9 @@ from services.gateway.scoring import score
 from spindrift import wire
 from spindrift.client import SpindriftClient
 from spindrift.kafka import headers as kh
-from spindrift.kafka.settings import KafkaSettings, make_producer
+from spindrift.kafka.settings import KafkaSettings
 from spindrift.kafka.topics import ensure_topics
+from tests.kafka_user import user_producer as make_producer
 from tests.scorer.processes import read_topic
 
 pytestmark = [pytest.mark.kafka]

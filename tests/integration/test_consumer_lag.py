@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from kafka import TopicPartition
-from kafka.structs import OffsetAndMetadata
+from confluent_kafka import TopicPartition
 
 from spindrift.kafka.lag import CONSUMER_LAG, LagMonitor
-from spindrift.kafka.settings import KafkaSettings, make_admin, make_consumer, make_producer
+from spindrift.kafka.produce import send, wait_all
+from spindrift.kafka.settings import KafkaSettings, close_producer, make_consumer, make_producer
 from spindrift.kafka.topics import TopicSpec, ensure_topics
 
 pytestmark = pytest.mark.kafka
@@ -20,26 +20,22 @@ def test_lag_is_end_offset_minus_committed_offset_per_partition(kafka_settings: 
     group = f"lag-group-{uuid.uuid4().hex[:8]}"
     ensure_topics(kafka_settings, [TopicSpec(topic, 2)])
     producer = make_producer(kafka_settings)
-    for _ in range(5):
-        producer.send(topic, b"x", partition=0)
-    for _ in range(3):
-        producer.send(topic, b"y", partition=1)
-    producer.flush(timeout=30)
-    producer.close()
+    deliveries = [send(producer, topic, b"x", partition=0) for _ in range(5)]
+    deliveries += [send(producer, topic, b"y", partition=1) for _ in range(3)]
+    wait_all(producer, deliveries, 30)
+    close_producer(producer, 5)
     committer = make_consumer(kafka_settings, group_id=group)
-    committer.assign([TopicPartition(topic, 0)])
-    committer.commit({TopicPartition(topic, 0): OffsetAndMetadata(2, "", -1)})
+    committer.commit(offsets=[TopicPartition(topic, 0, 2)], asynchronous=False)
     committer.close()
 
     monitor = LagMonitor(kafka_settings, group, [topic])
-    admin, consumer = make_admin(kafka_settings), make_consumer(kafka_settings)
+    consumer = make_consumer(kafka_settings, group_id=group)
     try:
-        lags = monitor.measure(admin, consumer)
+        lags = monitor.measure(consumer)
     finally:
-        admin.close()
         consumer.close()
     monitor.publish(lags)
 
     # Partition 0: 5 written, 2 committed; partition 1: nothing committed, so all 3 count.
-    assert lags == {TopicPartition(topic, 0): 3, TopicPartition(topic, 1): 3}
+    assert lags == {(topic, 0): 3, (topic, 1): 3}
     assert CONSUMER_LAG.labels(group, topic, "0")._value.get() == 3

@@ -11,13 +11,14 @@ import uuid
 from pathlib import Path
 
 import pytest
-from kafka import TopicPartition
-from kafka.errors import KafkaTimeoutError
+from confluent_kafka import TopicPartition
 
 from spindrift.kafka import headers as h
 from spindrift.kafka.embedded import EmbeddedKafka, EmbeddedKafkaError
+from spindrift.kafka.produce import DeliveryFailed, send
 from spindrift.kafka.readiness import wait_for_cluster
-from spindrift.kafka.settings import KafkaSettings, make_admin, make_consumer, make_producer
+from spindrift.kafka.records import from_confluent
+from spindrift.kafka.settings import KafkaSettings, close_producer, make_admin, make_consumer, make_producer
 from spindrift.kafka.topics import MODEL_ARTIFACTS, SCORE_REQUESTS, TopicSpec, ensure_topics, standard_topics
 from tests.waiting import wait_until
 
@@ -40,13 +41,10 @@ def _pid_alive(pid: int) -> bool:
 def test_ensure_topics_creates_the_standard_layout_once(kafka_settings: KafkaSettings) -> None:
     ensure_topics(kafka_settings)
     assert ensure_topics(kafka_settings) == [], "a second call must create nothing"
-    admin = make_admin(kafka_settings)
-    try:
-        described = {t["name"]: t for t in admin.describe_topics([SCORE_REQUESTS, MODEL_ARTIFACTS])}
-        assert len(described[SCORE_REQUESTS]["partitions"]) == kafka_settings.score_partitions
-        assert set(admin.list_topics()) >= {spec.name for spec in standard_topics(kafka_settings)}
-    finally:
-        admin.close()
+    listed = make_admin(kafka_settings).list_topics(timeout=10).topics
+    assert len(listed[SCORE_REQUESTS].partitions) == kafka_settings.score_partitions
+    assert len(listed[MODEL_ARTIFACTS].partitions) == 1
+    assert set(listed) >= {spec.name for spec in standard_topics(kafka_settings)}
 
 
 def test_round_trip_with_headers_and_manual_commit(kafka_settings: KafkaSettings) -> None:
@@ -55,23 +53,26 @@ def test_round_trip_with_headers_and_manual_commit(kafka_settings: KafkaSettings
     assert ensure_topics(kafka_settings, [TopicSpec(topic, 2)]) == [topic]
     producer = make_producer(kafka_settings)
     sent_headers = h.set_header(h.set_header(None, h.REPLY_TOPIC, "replies.x"), h.CORRELATION_ID, b"\x00\x01")
-    producer.send(topic, key=b"k1", value=b"hello", headers=sent_headers).get(timeout=30)
-    producer.close()
+    send(producer, topic, b"hello", key=b"k1", headers=sent_headers).wait(producer, 30)
+    close_producer(producer, 5)
 
-    consumer = make_consumer(kafka_settings, topic, group_id=group)
+    consumer = make_consumer(kafka_settings, group_id=group)
     try:
-        records = []
+        consumer.subscribe([topic])
+        messages = []
         deadline = time.monotonic() + 30
-        while not records and time.monotonic() < deadline:
-            for batch in consumer.poll(timeout_ms=500).values():
-                records.extend(batch)
+        while not messages and time.monotonic() < deadline:
+            message = consumer.poll(0.5)
+            if message is not None and message.error() is None:
+                messages.append(message)
+        records = [from_confluent(m) for m in messages]
         assert [r.value for r in records] == [b"hello"]
         record = records[0]
         assert h.get_header_str(record.headers, h.REPLY_TOPIC) == "replies.x"
         assert h.get_header(record.headers, h.CORRELATION_ID) == b"\x00\x01"
-        consumer.commit()
-        committed = consumer.committed(TopicPartition(topic, record.partition))
-        assert committed == record.offset + 1
+        consumer.commit(offsets=[TopicPartition(topic, record.partition, record.offset + 1)], asynchronous=False)
+        [committed] = consumer.committed([TopicPartition(topic, record.partition)], timeout=10)
+        assert committed.offset == record.offset + 1
     finally:
         consumer.close()
 
@@ -83,15 +84,16 @@ def test_lifecycle_auto_create_off_and_clean_stop() -> None:
     pid = broker.pid
     try:
         assert workdir is not None and pid is not None
-        settings = broker.settings(max_block_ms=2_000)
+        settings = broker.settings()
         assert wait_for_cluster(settings, timeout_s=10)["brokers"]
-        producer = make_producer(settings)
+        producer = make_producer(settings, {"message.timeout.ms": 2_000})
         try:
-            with pytest.raises(KafkaTimeoutError):
+            with pytest.raises(DeliveryFailed):
                 # Auto-creation is off: a typo in a topic name must fail, not create a topic.
-                producer.send("no.such.topic", b"x").get(timeout=10)
+                send(producer, "no.such.topic", b"x").wait(producer, 10)
+            assert "no.such.topic" not in make_admin(settings).list_topics(timeout=10).topics
         finally:
-            producer.close(timeout=1)
+            close_producer(producer, 1)
     finally:
         broker.stop()
     assert not broker.is_running()

@@ -8,15 +8,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from confluent_kafka import Producer
+from kafka import KafkaProducer
 
 from spindrift import wire
-from spindrift.kafka.settings import KafkaSettings, make_producer
+from spindrift.kafka.settings import KafkaSettings, close_producer, make_producer
 from spindrift.kafka.topics import TopicSpec, ensure_topics
 from spindrift.registry.artifact import pack_model, sha256_hex
 from spindrift.registry.follower import RegistryFollower
 from spindrift.registry.publisher import chunk_key, promote, publish_version, retire, rollback, set_alias
 from spindrift.registry.reader import read_events
 from spindrift.registry.state import ModelVersionInfo, RegistryState
+from tests.kafka_user import user_producer
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.kafka
@@ -63,8 +66,17 @@ def topics() -> Topics:
 
 
 @pytest.fixture()
-def producer(kafka_settings: KafkaSettings) -> Iterator[object]:
+def producer(kafka_settings: KafkaSettings) -> Iterator[Producer]:
+    """The registry's own producer (librdkafka), for the publisher functions."""
     p = make_producer(kafka_settings)
+    yield p
+    close_producer(p, 5)
+
+
+@pytest.fixture()
+def user(kafka_settings: KafkaSettings) -> Iterator[KafkaProducer]:
+    """Another client (kafka-python) writing hand-made registry records, corrupt ones included."""
+    p = user_producer(kafka_settings)
     yield p
     p.close()
 
@@ -76,7 +88,7 @@ def start_follower(settings: KafkaSettings, topics: Topics, cache: Path, ready: 
 
 
 def test_a_late_follower_rebuilds_state_and_unpacks_every_version(
-    kafka_settings: KafkaSettings, producer: object, topics: Topics, tmp_path: Path
+    kafka_settings: KafkaSettings, producer: Producer, topics: Topics, tmp_path: Path
 ) -> None:
     payloads = {1: b"\x01" * 5000 + bytes(range(256)), 2: bytes(range(256)) * 40}
     sources = {v: model_dir(tmp_path / f"src{v}", p) for v, p in payloads.items()}
@@ -137,7 +149,9 @@ def test_a_late_follower_rebuilds_state_and_unpacks_every_version(
         second.stop()
 
 
-def _send_chunks(producer: object, topics: Topics, name: str, version: int, data: bytes, sha: str, count: int) -> None:
+def _send_chunks(
+    producer: KafkaProducer, topics: Topics, name: str, version: int, data: bytes, sha: str, count: int
+) -> None:
     size = -(-len(data) // count)
     for index in range(count):
         chunk = {
@@ -150,10 +164,10 @@ def _send_chunks(producer: object, topics: Topics, name: str, version: int, data
         }
         producer.send(
             topics.artifacts, key=chunk_key(name, version, sha, index), value=wire.encode("ArtifactChunk", chunk)
-        )  # type: ignore[attr-defined]
+        )
 
 
-def _send_published(producer: object, topics: Topics, name: str, version: int, sha: str) -> None:
+def _send_published(producer: KafkaProducer, topics: Topics, name: str, version: int, sha: str) -> None:
     import json
 
     manifest = {"name": name, "version": version, "servable": True, "sha256": sha}
@@ -165,11 +179,11 @@ def _send_published(producer: object, topics: Topics, name: str, version: int, s
         "manifest_json": json.dumps(manifest),
         "at_ms": 1,
     }
-    producer.send(topics.events, key=name.encode(), value=wire.encode("ModelEvent", event)).get(timeout=30)  # type: ignore[attr-defined]
+    producer.send(topics.events, key=name.encode(), value=wire.encode("ModelEvent", event)).get(timeout=30)
 
 
 def test_corrupt_or_missing_chunks_never_yield_a_loaded_model(
-    kafka_settings: KafkaSettings, producer: object, topics: Topics, tmp_path: Path
+    kafka_settings: KafkaSettings, producer: Producer, user: KafkaProducer, topics: Topics, tmp_path: Path
 ) -> None:
     ensure_topics(kafka_settings, [TopicSpec(topics.events), TopicSpec(topics.artifacts)])
     good = model_dir(tmp_path / "good", bytes(range(256)) * 20)
@@ -179,8 +193,8 @@ def test_corrupt_or_missing_chunks_never_yield_a_loaded_model(
     sha1 = sha256_hex(data1)
     corrupted = bytearray(data1)
     corrupted[len(corrupted) // 3] ^= 0x55
-    _send_chunks(producer, topics, "ham", 1, bytes(corrupted), sha1, 3)
-    _send_published(producer, topics, "ham", 1, sha1)
+    _send_chunks(user, topics, "ham", 1, bytes(corrupted), sha1, 3)
+    _send_published(user, topics, "ham", 1, sha1)
 
     # v2: the middle chunk of three never arrives.
     data2 = pack_model(good, {"name": "ham", "version": 2})
@@ -195,17 +209,17 @@ def test_corrupt_or_missing_chunks_never_yield_a_loaded_model(
             "sha256": sha2,
             "data": data2[index * size : (index + 1) * size],
         }
-        producer.send(topics.artifacts, key=chunk_key("ham", 2, sha2, index), value=wire.encode("ArtifactChunk", chunk))  # type: ignore[attr-defined]
-    _send_published(producer, topics, "ham", 2, sha2)
+        user.send(topics.artifacts, key=chunk_key("ham", 2, sha2, index), value=wire.encode("ArtifactChunk", chunk))
+    _send_published(user, topics, "ham", 2, sha2)
 
     # v3: an artifact whose manifest names another model.
     data3 = pack_model(good, {"name": "other", "version": 3})
-    _send_chunks(producer, topics, "ham", 3, data3, sha256_hex(data3), 1)
-    _send_published(producer, topics, "ham", 3, sha256_hex(data3))
+    _send_chunks(user, topics, "ham", 3, data3, sha256_hex(data3), 1)
+    _send_published(user, topics, "ham", 3, sha256_hex(data3))
 
     # Garbage on both topics must be skipped, not stop the follower.
-    producer.send(topics.events, key=b"ham", value=b"\xc3\x01garbage").get(timeout=30)  # type: ignore[attr-defined]
-    producer.send(topics.artifacts, key=b"ham/9/0", value=b"not avro").get(timeout=30)  # type: ignore[attr-defined]
+    user.send(topics.events, key=b"ham", value=b"\xc3\x01garbage").get(timeout=30)
+    user.send(topics.artifacts, key=b"ham/9/0", value=b"not avro").get(timeout=30)
 
     # v4: a good version after all that still loads.
     publish_version(
@@ -227,9 +241,9 @@ def test_corrupt_or_missing_chunks_never_yield_a_loaded_model(
 
         # The missing chunk turns up late (a retry): the version completes then.
         chunk = {"model": "ham", "version": 2, "index": 1, "count": 3, "sha256": sha2, "data": data2[size : 2 * size]}
-        producer.send(
-            topics.artifacts, key=chunk_key("ham", 2, sha2, 1), value=wire.encode("ArtifactChunk", chunk)
-        ).get(timeout=30)  # type: ignore[attr-defined]
+        user.send(topics.artifacts, key=chunk_key("ham", 2, sha2, 1), value=wire.encode("ArtifactChunk", chunk)).get(
+            timeout=30
+        )
         assert ready.wait_for(("ham", 2), 30)
         assert follower.incomplete() == {}
     finally:

@@ -10,8 +10,8 @@ import pytest
 from spindrift.kafka.follow import TopicFollower
 from spindrift.kafka.group import TopicNotFound
 from spindrift.kafka.records import Record
-from spindrift.kafka.settings import make_producer
 from spindrift.kafka.topics import TopicSpec, ensure_topics
+from tests.kafka_user import user_producer
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.kafka
@@ -38,7 +38,7 @@ class Collected:
 def test_history_is_read_before_caught_up_and_new_records_follow(kafka_settings) -> None:
     topic = f"test.follow.{uuid.uuid4().hex[:8]}"
     ensure_topics(kafka_settings, [TopicSpec(topic, 2)])
-    producer = make_producer(kafka_settings)
+    producer = user_producer(kafka_settings)
     try:
         for i in range(10):
             producer.send(topic, key=str(i % 3).encode(), value=f"old-{i}".encode(), partition=i % 2)

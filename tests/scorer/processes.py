@@ -19,7 +19,8 @@ from typing import Any
 
 from kafka import TopicPartition
 
-from spindrift.kafka.settings import KafkaSettings, make_consumer
+from spindrift.kafka.settings import KafkaSettings
+from tests.kafka_user import user_consumer as make_consumer  # a user's client reads the replies
 from tests.waiting import wait_until
 
 _REPO = Path(__file__).resolve().parents[2]

@@ -23,9 +23,12 @@ from kafka import TopicPartition
 from spindrift import wire
 from spindrift.client import ScoringError, SpindriftClient
 from spindrift.kafka import headers as kh
-from spindrift.kafka.settings import KafkaSettings, make_consumer, make_producer
+from spindrift.kafka.settings import KafkaSettings, close_producer
+from spindrift.kafka.settings import make_producer as registry_producer  # Spindrift's own (librdkafka)
 from spindrift.kafka.topics import TopicSpec, ensure_topics
 from spindrift.registry.publisher import publish_version
+from tests.kafka_user import user_consumer as make_consumer  # a user's clients, kafka-python
+from tests.kafka_user import user_producer as make_producer
 from tests.waiting import wait_until
 
 from .conftest import TutorialModels, manifest
@@ -69,11 +72,11 @@ def one_scorer(
     ensure_topics(kafka_settings)
     ensure_topics(kafka_settings, [TopicSpec(requests_topic, 2), TopicSpec(dlq_topic, 1)])
     name = f"faults-{suffix}"
-    producer = make_producer(kafka_settings)
+    producer = registry_producer(kafka_settings)
     try:
         publish_version(producer, manifest(name, 1), tutorial_models.dirs[1])
     finally:
-        producer.close()
+        close_producer(producer, 5)
     env = scorer_env(
         kafka_settings,
         group_id=f"faults-{suffix}",

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from spindrift.client import Prediction, SpindriftClient
-from spindrift.kafka.settings import KafkaSettings, make_producer
+from spindrift.kafka.settings import KafkaSettings, close_producer, make_producer
 from spindrift.kafka.topics import TopicSpec, ensure_topics
 from spindrift.registry.current import read_registry_state
 from spindrift.registry.publisher import promote, publish_version, rollback
@@ -51,7 +51,7 @@ def with_producer(kafka: KafkaSettings, action: Any) -> Any:
     try:
         return action(producer)
     finally:
-        producer.close()
+        close_producer(producer, 5)
 
 
 @pytest.fixture()

@@ -19,7 +19,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from spindrift.client import ScoringError, SpindriftClient
-from spindrift.kafka.settings import KafkaSettings, make_producer
+from spindrift.kafka.settings import KafkaSettings, close_producer, make_producer
 from spindrift.kafka.topics import TopicSpec, ensure_topics
 from spindrift.registry.publisher import publish_version
 
@@ -50,7 +50,7 @@ def published(
     try:
         publish_version(producer, manifest(name, 1, sample_rows=good_rows(2, 0)), skipping_model.path)
     finally:
-        producer.close()
+        close_producer(producer, 5)
     return Published(kafka_settings, skipping_model, name, tmp_path_factory.mktemp("batch-scorer-logs"))
 
 

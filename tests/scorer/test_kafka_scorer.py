@@ -27,9 +27,12 @@ from kafka import TopicPartition
 from spindrift import wire
 from spindrift.client import Prediction, ScoringError, SpindriftClient
 from spindrift.kafka import headers as kh
-from spindrift.kafka.settings import KafkaSettings, make_consumer, make_producer
+from spindrift.kafka.settings import KafkaSettings, close_producer
+from spindrift.kafka.settings import make_producer as registry_producer  # Spindrift's own (librdkafka)
 from spindrift.kafka.topics import TopicSpec, ensure_topics
 from spindrift.registry.publisher import publish_version
+from tests.kafka_user import user_consumer as make_consumer  # a user's clients, kafka-python
+from tests.kafka_user import user_producer as make_producer
 from tests.runtime.parity import assert_close
 from tests.waiting import wait_until
 
@@ -58,11 +61,11 @@ class Cluster:
     log_dir: Path
 
     def publish(self, version: int) -> None:
-        producer = make_producer(self.kafka)
+        producer = registry_producer(self.kafka)
         try:
             publish_version(producer, manifest(self.name, version), self.models.dirs[version])
         finally:
-            producer.close()
+            close_producer(producer, 5)
 
 
 @pytest.fixture(scope="module")

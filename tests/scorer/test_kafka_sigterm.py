@@ -24,9 +24,10 @@ from kafka import TopicPartition as KafkaTopicPartition
 
 from spindrift import wire
 from spindrift.client import Prediction, SpindriftClient
-from spindrift.kafka.settings import KafkaSettings, make_consumer, make_producer
+from spindrift.kafka.settings import KafkaSettings, close_producer, make_producer
 from spindrift.kafka.topics import TopicSpec, ensure_topics
 from spindrift.registry.publisher import publish_version
+from tests.kafka_user import user_consumer as make_consumer
 from tests.waiting import wait_until
 
 from .conftest import TutorialModels, manifest
@@ -85,7 +86,7 @@ def group(
     try:
         publish_version(producer, manifest(name, 1), tutorial_models.dirs[1])
     finally:
-        producer.close()
+        close_producer(producer, 5)
     env = scorer_env(
         kafka_settings,
         group_id=group_id,

@@ -17,8 +17,10 @@ from kafka import TopicPartition
 
 from spindrift import wire
 from spindrift.kafka import headers as kh
-from spindrift.kafka.settings import KafkaSettings, make_consumer, make_producer
+from spindrift.kafka.settings import KafkaSettings
 from spindrift.kafka.topics import TopicSpec, ensure_topics
+from tests.kafka_user import user_consumer as make_consumer
+from tests.kafka_user import user_producer as make_producer
 from tests.runtime.parity import assert_close
 from tests.waiting import wait_until
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
-from spindrift.kafka.settings import KafkaSettings, make_producer
+from spindrift.kafka.settings import KafkaSettings, close_producer, make_producer
 from spindrift.kafka.topics import ensure_topics
 from spindrift.registry.follower import RegistryFollower
 from spindrift.registry.publisher import publish_version
@@ -34,7 +34,7 @@ def _publish(kafka: KafkaSettings, models: TutorialModels, name: str, version: i
     try:
         publish_version(producer, manifest(name, version), models.dirs[version])
     finally:
-        producer.close()
+        close_producer(producer, 5)
 
 
 def _assert_like_spark(

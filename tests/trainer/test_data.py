@@ -97,8 +97,8 @@ def test_a_topic_snapshot_reads_json_rows_up_to_the_bound(kafka_settings):
     import uuid
 
     from services.trainer.data import read_topic_snapshot
-    from spindrift.kafka.settings import make_producer
     from spindrift.kafka.topics import TopicSpec, ensure_topics
+    from tests.kafka_user import user_producer as make_producer  # a user's client writes the rows
 
     topic = f"trainer-data-{uuid.uuid4().hex[:8]}"
     ensure_topics(kafka_settings, [TopicSpec(topic, 2)])

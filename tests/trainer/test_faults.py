@@ -12,6 +12,7 @@ import pytest
 
 from spindrift.jobs import follow_job, submit_training
 from spindrift.topology import Topology
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.kafka, pytest.mark.spark, pytest.mark.slow]
 
@@ -63,8 +64,10 @@ def test_a_killed_trainers_job_is_rerun_then_given_up_after_max_attempts(kafka_s
         assert [(e.worker, e.details["attempt"]) for e in started] == [("trainer-a", 1), ("trainer-b", 2)]
         assert final.worker == "trainer-b"
         assert [e.seq for e in events] == list(range(len(events)))
+        # The counter moves just after the PUBLISHED event is acknowledged; a fast reader sees the event first.
+        published = r'spindrift_trainer_jobs_total\{kind="train",outcome="published"\} 1\.0'
+        assert wait_until(lambda: re.search(published, second.metrics()), 10), second.metrics()
         metrics = second.metrics()
-        assert re.search(r'spindrift_trainer_jobs_total\{kind="train",outcome="published"\} 1\.0', metrics), metrics
         assert "spindrift_trainer_spark_session_up 1.0" in metrics
 
         # Killed again on its only allowed attempt: the next trainer marks it FAILED instead of re-running.

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from services.trainer import publishing
-from spindrift.kafka.settings import KafkaSettings, make_producer
+from spindrift.kafka.settings import KafkaSettings, close_producer, make_producer
 from spindrift.kafka.topics import ensure_topics
 from spindrift.registry.current import read_registry_state
 from tests.scorer.conftest import manifest
@@ -56,7 +56,7 @@ def test_two_publications_racing_for_one_number_end_with_two_numbers(
             meta = manifest(name, 0)  # the number is chosen by publish_model
             return publishing.publish_model(producer, kafka_settings, meta, model_dir)
         finally:
-            producer.close()
+            close_producer(producer, 5)
 
     with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(publish, dirs))

@@ -96,7 +96,8 @@ def test_a_poison_request_goes_to_the_dlq_fails_its_job_and_the_worker_keeps_ser
     from kafka import TopicPartition
 
     from spindrift.kafka import headers as kh
-    from spindrift.kafka.settings import make_consumer, make_producer
+    from tests.kafka_user import user_consumer as make_consumer  # a user's clients, kafka-python
+    from tests.kafka_user import user_producer as make_producer
 
     job_id = f"poison-{uuid.uuid4().hex[:8]}"
     poison = b'{"job_id":"' + job_id.encode() + b'","spec_json":' + b"[" * 100_000 + b"]" * 100_000 + b"}"

@@ -8,13 +8,13 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
-from kafka.errors import KafkaError
 from sse_starlette.sse import EventSourceResponse
 
 from services.trainer.batch import parse_batch_spec
 from services.trainer.errors import SpecError
 from services.trainer.spec import parse_train_spec
 from spindrift.jobs import JobEvent, cancel_job, submit_batch_scoring, submit_training
+from spindrift.kafka.produce import DeliveryFailed
 from spindrift.registry.state import RegistryError
 
 from ..backend import Backend
@@ -119,7 +119,7 @@ def submit_job(
     submit = submit_batch_scoring if kind == "score_batch" else submit_training
     try:
         job_id = submit(backend.kafka, spec, producer=backend.producer())
-    except KafkaError as exc:
+    except DeliveryFailed as exc:
         raise KafkaUnavailable(f"Kafka did not accept the job: {exc}") from None
     view = backend.jobs.wait_seen(job_id, backend.settings.job_seen_timeout_s)
     return JobAccepted(job_id=job_id, state=view.state if view else "queued", links=_links(job_id))  # type: ignore[arg-type]
@@ -177,7 +177,7 @@ def delete_job(job_id: JobId, backend: BackendDep) -> JobResponse:
         raise Conflict(f"job {job_id} already ended ({view.state}); nothing to cancel")
     try:
         cancel_job(backend.kafka, job_id, producer=backend.producer())
-    except KafkaError as exc:
+    except DeliveryFailed as exc:
         raise KafkaUnavailable(f"Kafka did not accept the cancellation: {exc}") from None
     return _job_body(view, backend)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
-from kafka.errors import KafkaError
 
+from spindrift.kafka.produce import DeliveryFailed
 from spindrift.registry.publisher import PublishError, set_alias
 from spindrift.registry.state import ModelVersionInfo, RegistryError, RegistryState, check_alias
 
@@ -135,7 +135,7 @@ def put_alias(
         raise NotFound(f"model {name!r} version {body.version} is retired")
     try:
         set_alias(backend.producer(), name, alias, body.version)
-    except (PublishError, KafkaError) as exc:
+    except (PublishError, DeliveryFailed) as exc:
         raise KafkaUnavailable(f"the alias change was not acknowledged by Kafka: {exc}") from None
     backend.models.wait_for(lambda s: _alias_is(s, name, alias, body.version), backend.settings.job_seen_timeout_s)
     return AliasResponse(model=name, alias=alias, version=body.version)

@@ -17,7 +17,7 @@ from .errors import (
     UnsupportedStageError,
 )
 from .frame import JSON_PLAIN_TYPES, Field, Frame, to_json_value
-from .io.metadata import StageMetadata, read_metadata
+from .io.metadata import pipeline_stage_dirs, read_metadata
 from .projection import Plan, make_plan
 from .stages import REGISTRY, Stage
 from .stages.schema import derive_schema
@@ -54,27 +54,12 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _stage_dirs(meta: StageMetadata) -> list[Path]:
-    """Stage directories of a saved PipelineModel, in pipeline order."""
-    uids = meta.raw.get("paramMap", {}).get("stageUids") or meta.params.get("stageUids")
-    if uids is None:
-        raise ModelLoadError(f"{meta.path}: PipelineModel metadata has no stageUids")
-    by_uid: dict[str, Path] = {}
-    for d in (meta.path / "stages").iterdir():
-        if d.is_dir() and "_" in d.name:
-            by_uid[d.name.split("_", 1)[1]] = d
-    try:
-        return [by_uid[u] for u in uids]
-    except KeyError as exc:
-        raise ModelLoadError(f"{meta.path}: stage directory for uid {exc} is missing") from None
-
-
 def _load_stages(path: Path) -> list[Stage]:
     meta = read_metadata(path)
     if meta.class_name in _PIPELINE_CLASSES:
         if meta.class_name == "org.apache.spark.ml.Pipeline":
             raise ModelLoadError(f"{path} is an unfitted Pipeline; save the fitted PipelineModel instead")
-        return [s for d in _stage_dirs(meta) for s in _load_stages(d)]
+        return [s for d in pipeline_stage_dirs(meta) for s in _load_stages(d)]
     if meta.class_name in _TUNING_CLASSES:
         return _load_stages(path / "bestModel")
     cls = REGISTRY.get(meta.class_name)

@@ -101,3 +101,23 @@ def read_metadata(stage_dir: str | Path) -> StageMetadata:
         path=stage_dir,
         raw=raw,
     )
+
+
+def pipeline_stage_dirs(meta: StageMetadata, *, complete: bool = True) -> list[Path]:
+    """The stage directories of the saved PipelineModel ``meta`` describes, in pipeline order.
+
+    Spark saves stage ``i`` under ``stages/<i>_<uid>`` and lists the order in ``stageUids``.
+    With ``complete`` a missing ``stageUids`` or stage directory is a ``ModelLoadError``;
+    without, the directories that exist are returned (for best-effort lookups).
+    """
+    uids = meta.params.get("stageUids")
+    if uids is None:
+        if complete:
+            raise ModelLoadError(f"{meta.path}: PipelineModel metadata has no stageUids")
+        return []
+    stages = Path(meta.path) / "stages"
+    by_uid = {d.name.split("_", 1)[1]: d for d in stages.iterdir() if d.is_dir() and "_" in d.name}
+    missing = [u for u in uids if u not in by_uid]
+    if missing and complete:
+        raise ModelLoadError(f"{meta.path}: stage directory for uid {missing[0]!r} is missing")
+    return [by_uid[u] for u in uids if u in by_uid]

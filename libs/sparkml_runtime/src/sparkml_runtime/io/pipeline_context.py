@@ -11,21 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ModelLoadError
-from .metadata import StageMetadata, read_metadata
+from .metadata import StageMetadata, pipeline_stage_dirs, read_metadata
 
 _PIPELINE_CLASS = "org.apache.spark.ml.PipelineModel"
-
-
-def _ordered_stage_dirs(pipeline_dir: Path, meta: StageMetadata) -> list[Path]:
-    uids = meta.params.get("stageUids") or []
-    by_uid = {d.name.split("_", 1)[1]: d for d in (pipeline_dir / "stages").iterdir() if d.is_dir() and "_" in d.name}
-    return [by_uid[u] for u in uids if u in by_uid]
 
 
 def _flatten(stage_dir: Path) -> list[StageMetadata]:
     meta = read_metadata(stage_dir)
     if meta.class_name == _PIPELINE_CLASS:
-        return [m for d in _ordered_stage_dirs(stage_dir, meta) for m in _flatten(d)]
+        return [m for d in pipeline_stage_dirs(meta, complete=False) for m in _flatten(d)]
     return [meta]
 
 
@@ -47,7 +41,7 @@ def preceding_stages(meta: StageMetadata) -> list[StageMetadata]:
     if pipeline_meta.class_name != _PIPELINE_CLASS:
         return []
     before: list[StageMetadata] = preceding_stages(pipeline_meta)
-    for d in _ordered_stage_dirs(pipeline_dir, pipeline_meta):
+    for d in pipeline_stage_dirs(pipeline_meta, complete=False):
         if d.resolve() == stage_dir.resolve():
             break
         before.extend(_flatten(d))
