@@ -14,8 +14,9 @@ Servable or not is told here, before anything is queued: a pipeline stage whose 
 sparkml_runtime cannot load (LDA, ALS, FPGrowth, ...) makes the spec a SpecError naming the
 stage and the runtime's reason, unless the spec says ``"servable": false``, i.e. the model is
 trained for batch scoring with Spark only. The fitted classes come from the generated catalog,
-the supported ones from the runtime's registry (``sparkml_runtime.unsupported_reason``): no
-list is kept by hand here.
+the supported ones from the runtime's registry (``sparkml_runtime.unsupported_reason``), and
+params the runtime would refuse at load (a RegexTokenizer pattern with no exact translation)
+from ``sparkml_runtime.param_problem``: no list is kept by hand here.
 
 Stage names come from :data:`ALLOWED_STAGES`, an explicit catalog of pyspark.ml stages
 (no reflection, no imports named by a request). Params are checked against the class's
@@ -35,7 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sparkml_runtime import unsupported_reason
+from sparkml_runtime import param_problem, unsupported_reason
 
 from .data import DataSpec, parse_data_spec
 from .errors import SpecError
@@ -87,7 +88,7 @@ def unservable_stages(stages: Sequence[StageSpec]) -> list[str]:
     """Why each stage that sparkml_runtime could not load after the fit would not be, one line per stage."""
     problems = []
     for index, stage in enumerate(stages):
-        reasons = [(c, unsupported_reason(c)) for c in fitted_classes(stage.name)]
+        reasons = [(c, unsupported_reason(c) or param_problem(c, stage.params)) for c in fitted_classes(stage.name)]
         refused = [f"{c.rsplit('.', 1)[-1]}: {reason}" for c, reason in reasons if reason is not None]
         if refused:
             problems.append(f"pipeline[{index}] ({stage.name}) is saved as {'; '.join(refused)}")

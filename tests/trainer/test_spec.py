@@ -197,3 +197,19 @@ def test_grid_params_are_still_checked_when_the_pipeline_is_batch_only():
     spec = _lda_spec(servable=False, evaluation={"metric": "silhouette", "grid": {"LDA.k": [2, "x"]}})
     with pytest.raises(SpecError, match="LDA.k"):
         parse_train_spec(spec)
+
+
+def test_a_regex_tokenizer_pattern_the_runtime_cannot_translate_is_refused_at_spec_time():
+    stage = {"stage": "RegexTokenizer", "params": {"inputCol": "text", "outputCol": "t", "pattern": "\\p{L}+"}}
+    spec = {"model": "tok", "pipeline": [stage], "data": {"rows": [{"text": "a"}]}}
+    with pytest.raises(
+        SpecError, match=r"pipeline\[0\] \(RegexTokenizer\) is saved as RegexTokenizer: Unicode property"
+    ):
+        parse_train_spec(spec)
+    assert parse_train_spec({**spec, "servable": False}).servable is False
+
+
+@pytest.mark.parametrize("pattern", ["\\s+", "\\bword\\b", "\\p{Punct}|\\s+"])
+def test_a_translatable_regex_tokenizer_pattern_passes(pattern):
+    stage = {"stage": "RegexTokenizer", "params": {"inputCol": "text", "outputCol": "t", "pattern": pattern}}
+    assert parse_train_spec({"model": "tok", "pipeline": [stage], "data": {"rows": [{"text": "a"}]}}).servable

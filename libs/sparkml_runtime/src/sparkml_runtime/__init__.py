@@ -15,7 +15,7 @@ from .errors import (
 )
 from .frame import Field
 from .pipeline import Pipeline, load_pipeline
-from .support import supported_stages, unsupported_reason
+from .support import param_problem, supported_stages, unsupported_reason
 from .vectors import SparseVector, VectorColumn
 
 __version__ = "0.1.0"
@@ -34,6 +34,7 @@ __all__ = [
     "VectorColumn",
     "__version__",
     "load_pipeline",
+    "param_problem",
     "supported_stages",
     "unsupported_reason",
 ]

@@ -7,6 +7,10 @@ spec validation (which asks before it fits anything) say the same thing.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .math.text import UntranslatableRegex, compile_java_regex
 from .stages import REGISTRY
 
 _LDA = (
@@ -37,3 +41,27 @@ def unsupported_reason(class_name: str) -> str | None:
     if class_name in REGISTRY:
         return None
     return NOT_SUPPORTED.get(class_name, NOT_IMPLEMENTED)
+
+
+def _regex_tokenizer_problem(params: Mapping[str, Any]) -> str | None:
+    try:
+        compile_java_regex(str(params.get("pattern", "\\s+")))
+    except UntranslatableRegex as exc:
+        return str(exc)
+    return None
+
+
+# Spark class name -> a check of the params alone, for classes whose load refuses some values.
+_PARAM_CHECKS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
+    "org.apache.spark.ml.feature.RegexTokenizer": _regex_tokenizer_problem,
+}
+
+
+def param_problem(class_name: str, params: Mapping[str, Any]) -> str | None:
+    """Why a supported stage with these (Spark) params would still be refused at load, or None.
+
+    Only what the params alone decide (a RegexTokenizer pattern with no exact translation);
+    the trainer asks before fitting, with the params of the spec.
+    """
+    check = _PARAM_CHECKS.get(class_name)
+    return check(params) if check is not None else None
