@@ -5,9 +5,18 @@ A ``train`` spec is the public API::
     {"model": "tutorial",
      "pipeline": [{"stage": "Tokenizer", "params": {"inputCol": "text", "outputCol": "words"}}, ...],
      "data": {"rows": [...]},               # or {"path": ..., "format": ...} or {"topic": ...}
-     "evaluation": {"metric": "areaUnderROC", "holdout": 0.25, "seed": 7}}   # optional
+     "evaluation": {"metric": "areaUnderROC", "holdout": 0.25, "seed": 7},  # optional
+     "servable": false}                     # optional: train for batch scoring only (see below)
 
 or, instead of ``pipeline``, ``"function": "<registered name>", "params": {...}``.
+
+Servable or not is told here, before anything is queued: a pipeline stage whose fitted class
+sparkml_runtime cannot load (LDA, ALS, FPGrowth, ...) makes the spec a SpecError naming the
+stage and the runtime's reason, unless the spec says ``"servable": false``, i.e. the model is
+trained for batch scoring with Spark only. The fitted classes come from the generated catalog,
+the supported ones from the runtime's registry (``sparkml_runtime.unsupported_reason``), and
+params the runtime would refuse at load (a RegexTokenizer pattern with no exact translation)
+from ``sparkml_runtime.param_problem``: no list is kept by hand here.
 
 Stage names come from :data:`ALLOWED_STAGES`, an explicit catalog of pyspark.ml stages
 (no reflection, no imports named by a request). Params are checked against the class's
@@ -27,13 +36,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sparkml_runtime import param_problem, unsupported_reason
+
 from .data import DataSpec, parse_data_spec
 from .errors import SpecError
 from .evaluation import EvaluationSpec, parse_evaluation
 from .stage_catalog import ALLOWED_STAGES, ParamInfo
 
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-_TRAIN_FIELDS = {"model", "pipeline", "function", "params", "data", "evaluation", "description"}
+_TRAIN_FIELDS = {"model", "pipeline", "function", "params", "data", "evaluation", "description", "servable"}
 _STAGE_FIELDS = {"stage", "params"}
 
 
@@ -65,17 +76,23 @@ class TrainSpec:
     data: DataSpec | None = None
     evaluation: EvaluationSpec | None = None
     grid: tuple[GridAxis, ...] = ()
+    servable: bool = True
 
 
-def fitted_class_name(stage_name: str) -> list[str]:
-    """The Spark class names a fitted stage of this allow-list entry may have (for runtime support checks).
+def fitted_classes(stage_name: str) -> tuple[str, ...]:
+    """The Spark classes a stage of this allow-list entry is saved as once fitted (from the catalog)."""
+    return ALLOWED_STAGES[stage_name].fitted
 
-    Spark names a fitted ``XClassifier`` ``XClassificationModel`` and ``XRegressor``
-    ``XRegressionModel``; every other estimator ``X`` gives ``XModel``.
-    """
-    package = ALLOWED_STAGES[stage_name].module.replace("pyspark.ml", "org.apache.spark.ml")
-    base = re.sub(r"Classifier$", "Classification", re.sub(r"Regressor$", "Regression", stage_name))
-    return [f"{package}.{stage_name}", f"{package}.{base}Model"]
+
+def unservable_stages(stages: Sequence[StageSpec]) -> list[str]:
+    """Why each stage that sparkml_runtime could not load after the fit would not be, one line per stage."""
+    problems = []
+    for index, stage in enumerate(stages):
+        reasons = [(c, unsupported_reason(c) or param_problem(c, stage.params)) for c in fitted_classes(stage.name)]
+        refused = [f"{c.rsplit('.', 1)[-1]}: {reason}" for c, reason in reasons if reason is not None]
+        if refused:
+            problems.append(f"pipeline[{index}] ({stage.name}) is saved as {'; '.join(refused)}")
+    return problems
 
 
 def parse_json_object(text: str, what: str) -> dict[str, Any]:
@@ -110,6 +127,9 @@ def parse_train_spec(raw: Mapping[str, Any]) -> TrainSpec:
         raise SpecError(
             "a train spec needs exactly one of 'pipeline' (a list of stages) or 'function' (a registered name)"
         )
+    servable = raw.get("servable", True)
+    if not isinstance(servable, bool):
+        raise SpecError(f"'servable' must be true or false, got {servable!r}")
     data = parse_data_spec(raw["data"]) if raw.get("data") is not None else None
     evaluation = parse_evaluation(raw["evaluation"]) if raw.get("evaluation") is not None else None
     if has_function:
@@ -121,14 +141,34 @@ def parse_train_spec(raw: Mapping[str, Any]) -> TrainSpec:
             raise SpecError(f"'params' of a function job must be a JSON object, got {type(params).__name__}")
         if evaluation is not None and evaluation.grid:
             raise SpecError("'evaluation.grid' needs a 'pipeline'; a training function tunes its own params")
-        return TrainSpec(model=model, function=function, function_params=dict(params), data=data, evaluation=evaluation)
+        return TrainSpec(
+            model=model,
+            function=function,
+            function_params=dict(params),
+            data=data,
+            evaluation=evaluation,
+            servable=servable,
+        )
     if "params" in raw:
         raise SpecError("top-level 'params' belongs to function jobs; put stage params inside each pipeline stage")
     if data is None:
         raise SpecError("a pipeline job needs 'data': {'rows': [...]}, {'path': ..., 'format': ...} or {'topic': ...}")
     stages = parse_stages(raw["pipeline"])
+    if servable:
+        _require_servable(stages)
     grid = _resolve_grid(evaluation, stages) if evaluation is not None else ()
-    return TrainSpec(model=model, stages=stages, data=data, evaluation=evaluation, grid=grid)
+    return TrainSpec(model=model, stages=stages, data=data, evaluation=evaluation, grid=grid, servable=servable)
+
+
+def _require_servable(stages: Sequence[StageSpec]) -> None:
+    """SpecError when the fitted pipeline could not be served without Spark, naming each stage and why."""
+    problems = unservable_stages(stages)
+    if problems:
+        raise SpecError(
+            "this pipeline would train but could not be served without Spark (sparkml_runtime cannot load it): "
+            + "; ".join(problems)
+            + '. Remove the stage, or add "servable": false to train it for batch scoring with Spark only.'
+        )
 
 
 def parse_stages(raw: Any) -> tuple[StageSpec, ...]:

@@ -2,7 +2,7 @@
 
 Spec validation runs in processes that have no pyspark (the gateway) as well as in the
 trainer, so it reads this catalog instead of the pyspark.ml classes: per stage its module,
-and per param the name of pyspark's type converter and the param's doc. The catalog is
+the Spark classes its fit produces, and per param the name of pyspark's type converter and the param's doc. The catalog is
 ``stage_catalog.json``, generated from pyspark by ``python -m services.trainer.stage_classes``
 (a test fails when it is stale). The converters below are twins of pyspark's
 ``TypeConverters`` for the values a JSON spec can hold, with the same messages; the trainer
@@ -39,11 +39,14 @@ class ParamInfo:
 
 @dataclass(frozen=True)
 class StageInfo:
-    """One allow-listed stage: its pyspark module (e.g. ``pyspark.ml.feature``) and its params by name."""
+    """One allow-listed stage: its pyspark module (e.g. ``pyspark.ml.feature``), its params by name,
+    and ``fitted``: the Spark classes it is saved as once fitted (the estimator's model class, or
+    the transformer itself), as sparkml_runtime's registry names them."""
 
     name: str
     module: str
     params: Mapping[str, ParamInfo]
+    fitted: tuple[str, ...]
 
 
 # pyspark counts exactly these types as numbers (bool is not one: True is not a valid float).
@@ -161,6 +164,8 @@ def _load(path: Path) -> dict[str, StageInfo]:
             name=name,
             module=entry["module"],
             params={p: ParamInfo(p, info["converter"], info["doc"]) for p, info in entry["params"].items()},
+            # .get: the generator itself imports this module before it has written "fitted"
+            fitted=tuple(entry.get("fitted", ())),
         )
         for name, entry in raw["stages"].items()
     }

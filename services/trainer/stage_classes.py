@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyspark
 from pyspark.ml import Pipeline, classification, clustering, feature, fpm, recommendation, regression
+from pyspark.ml.base import Estimator
 from pyspark.ml.param import Param, TypeConverters
 
 from .stage_catalog import CATALOG_PATH, CONVERTERS
@@ -22,8 +23,9 @@ from .stage_catalog import CATALOG_PATH, CONVERTERS
 if TYPE_CHECKING:
     from .spec import StageSpec
 
-# Every pyspark.ml stage a spec may name. Estimators map to the class that fits; the runtime
-# names the fitted class (e.g. LogisticRegressionModel): see ``spec.fitted_class_name``.
+# Every pyspark.ml stage a spec may name. Estimators map to the class that fits; the catalog
+# records the Spark classes its fit may produce (``fitted_spark_classes``), which the spec
+# checks against sparkml_runtime's registry.
 # Deliberately absent: SQLTransformer (its SQL can read arbitrary files, escaping the data
 # roots) and anything that is not a pyspark.ml stage.
 STAGE_CLASSES: dict[str, type] = {
@@ -121,13 +123,39 @@ def _converter_name(param: Param) -> str:
     )
 
 
+def _spark_class_name(cls: type) -> str:
+    # pyspark's own rule for the JVM twin of a class (JavaMLReader._java_loader_class).
+    return f"{cls.__module__.replace('pyspark', 'org.apache.spark')}.{cls.__name__}"
+
+
+def fitted_spark_classes(cls: type) -> list[str]:
+    """The Spark classes a stage of ``cls`` may be saved as once fitted, sorted.
+
+    A transformer is saved as itself. An estimator's fitted class is the return annotation of
+    its ``_create_model`` (QuantileDiscretizer gives a Bucketizer), or, when that class has
+    subclasses (LDA gives a LocalLDAModel or a DistributedLDAModel, by optimizer), those.
+    """
+    if not issubclass(cls, Estimator):
+        return [_spark_class_name(cls)]
+    annotation: Any = cls._create_model.__annotations__.get("return")  # type: ignore[attr-defined]
+    if isinstance(annotation, str):  # postponed annotations name a class of the defining module
+        annotation = getattr(sys.modules[cls._create_model.__module__], annotation, None)  # type: ignore[attr-defined]
+    if not isinstance(annotation, type):
+        raise ValueError(f"{cls.__name__}._create_model has no class return annotation; cannot name its fitted class")
+    subclasses: list[type] = type.__subclasses__(annotation)
+    subclasses = [c for c in subclasses if c.__module__.startswith("pyspark.ml")]
+    leaves = subclasses or [annotation]
+    return sorted(_spark_class_name(c) for c in leaves)
+
+
 def describe_stages() -> dict[str, Any]:
-    """The catalog of every allow-listed stage: its module and, per param, the converter's name and the doc."""
+    """The catalog of every allow-listed stage: its module, its fitted Spark classes and, per param, the converter's name and the doc."""
     stages: dict[str, Any] = {}
     for name, cls in sorted(STAGE_CLASSES.items()):
         params = {p: getattr(cls, p) for p in sorted(dir(cls)) if isinstance(getattr(cls, p, None), Param)}
         stages[name] = {
             "module": cls.__module__,
+            "fitted": fitted_spark_classes(cls),
             "params": {p: {"converter": _converter_name(param), "doc": param.doc} for p, param in params.items()},
         }
     return {"pyspark": pyspark.__version__, "stages": stages}

@@ -87,6 +87,19 @@ def test_a_spec_the_trainer_would_reject_is_a_422_with_its_message_and_nothing_i
     assert listed["total"] == 0
 
 
+def test_a_pipeline_that_could_not_be_served_is_a_422_naming_the_stage_before_anything_is_queued(
+    gateways: Gateways,
+) -> None:
+    name = f"unservable-{uuid.uuid4().hex[:6]}"
+    lda = {"model": name, "pipeline": [{"stage": "LDA", "params": {"k": 2}}], "data": {"rows": [{"features": [1.0]}]}}
+    with gateways.client() as http:
+        response = http.post("/v1/jobs", json=lda)
+        listed = http.get("/v1/jobs", params={"model": name}).json()
+    assert response.status_code == 422
+    assert "pipeline[0] (LDA) is saved as DistributedLDAModel" in response.json()["error"]
+    assert listed["total"] == 0
+
+
 def test_cancelling_a_running_job_ends_it_cancelled(gateways: Gateways) -> None:
     spec = {"model": f"sleepy-{uuid.uuid4().hex[:6]}", "function": "sleepy_tutorial", "params": {"sleep_s": 300}}
     with gateways.client() as http:

@@ -55,7 +55,7 @@ def test_feature_hasher_contract_and_bad_values(spark, tmp_path):
     model = FeatureHasher(inputCols=["i", "s"], outputCol="h", numFeatures=32)
     pipeline = save_and_load(model, tmp_path, "hasher_contract")
     (stage,) = pipeline.stages
-    assert stage.input_fields() == [Field("i", "numeric", True), Field("s", "numeric", True)]
+    assert stage.input_fields() == [Field("i", "real_or_categorical", True), Field("s", "real_or_categorical", True)]
     assert stage.output_fields() == [Field("h", "vector", False)]
     with pytest.raises(InvalidInputError) as err:
         pipeline.transform_rows([{"i": 1, "s": "a"}, {"i": [1, 2], "s": "b"}])
@@ -64,3 +64,19 @@ def test_feature_hasher_contract_and_bad_values(spark, tmp_path):
     with pytest.raises(InvalidInputError) as missing:
         pipeline.transform_rows([{"i": 1}])
     assert missing.value.column == "s"
+
+
+def test_feature_hasher_input_schema_says_which_columns_are_categorical(spark, tmp_path):
+    from pyspark.ml.feature import FeatureHasher
+
+    model = FeatureHasher(inputCols=["i", "d", "s"], outputCol="h", categoricalCols=["i"])
+    pipeline = save_and_load(model, tmp_path, "hasher_schema")
+    assert [(f.name, f.type) for f in pipeline.input_schema] == [
+        ("i", "categorical"),  # a number here is hashed as "i=1", not added as a value
+        ("d", "real_or_categorical"),
+        ("s", "real_or_categorical"),
+    ]
+    # What the schema says is what scoring does: "i" = 1 lands where Spark hashes "i=1".
+    (row,) = pipeline.transform_rows([{"i": 1, "d": None, "s": None}])
+    expected = model.transform(spark.createDataFrame([(1, None, None)], "i int, d double, s string")).head()["h"]
+    assert row["h"]["indices"] == [int(j) for j in expected.indices] and row["h"]["values"] == [1.0]

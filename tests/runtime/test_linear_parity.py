@@ -157,9 +157,15 @@ def test_linear_regression(spark, tmp_path):
 
 
 # --- generalized linear regression ----------------------------------------------------------------
-def _glr_data(spark, family: str):  # type: ignore[no-untyped-def]
+def _glr_data(spark, params: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """Training rows the family/link can fit: 0/1 for binomial, any real for an identity-link
+    gaussian, positive responses otherwise (log and inverse links need a positive mean)."""
     from pyspark.ml.linalg import Vectors
 
+    family = params["family"]
+    real = (family == "gaussian" and params.get("link", "identity") == "identity") or (
+        family == "tweedie" and params.get("variancePower", 0.0) == 0.0 and params.get("linkPower", 1.0) == 1.0
+    )
     rng = random.Random(len(family))
     rows = []
     for _ in range(100):
@@ -168,9 +174,9 @@ def _glr_data(spark, family: str):  # type: ignore[no-untyped-def]
         eta = 0.4 + 0.8 * x[0] - 0.5 * x[1] + 0.3 * x[2] + offset
         if family == "binomial":
             y = 1.0 if rng.random() < 1 / (1 + math.exp(-2 * eta)) else 0.0
-        elif family == "gaussian":
+        elif real:
             y = eta + rng.gauss(0, 0.2)
-        else:  # positive responses for poisson, gamma, tweedie
+        else:  # positive responses for poisson, gamma, tweedie and gaussian's log/inverse links
             y = math.exp(eta) * rng.uniform(0.5, 1.5)
         rows.append((y, offset, Vectors.dense(x)))
     return spark.createDataFrame(rows, ["label", "offset", "features"])
@@ -187,13 +193,43 @@ GLR_CASES = [
     pytest.param({"family": "tweedie", "variancePower": 1.2, "linkPower": 0.0}, id="tweedie-log"),
 ]
 
+# Every other (family, link) pair Spark's supportedFamilyAndLinkPairs allows, and tweedie's
+# named link powers (0 log, 1 identity, -1 inverse, 0.5 sqrt), a plain power, and the variance
+# powers Spark maps to named families (0 gaussian, 1 poisson, 2 gamma). Half the cases also
+# ask for linkPredictionCol, which Spark computes first and feeds to the prediction.
+GLR_ALL_PAIRS = [
+    pytest.param({"family": "gaussian", "linkPredictionCol": "eta"}, id="gaussian-identity"),
+    pytest.param({"family": "gaussian", "link": "log"}, id="gaussian-log"),
+    pytest.param({"family": "gaussian", "link": "inverse", "linkPredictionCol": "eta"}, id="gaussian-inverse"),
+    pytest.param({"family": "binomial", "linkPredictionCol": "eta"}, id="binomial-logit"),
+    pytest.param({"family": "poisson", "link": "identity", "linkPredictionCol": "eta"}, id="poisson-identity"),
+    pytest.param({"family": "poisson", "link": "log"}, id="poisson-log"),
+    pytest.param({"family": "gamma", "linkPredictionCol": "eta"}, id="gamma-inverse"),
+    pytest.param({"family": "gamma", "link": "identity"}, id="gamma-identity"),
+    pytest.param({"family": "tweedie", "variancePower": 1.5, "linkPower": 1.0}, id="tweedie-identity"),
+    pytest.param(
+        {"family": "tweedie", "variancePower": 1.5, "linkPower": -1.0, "linkPredictionCol": "eta"},
+        id="tweedie-inverse",
+    ),
+    pytest.param({"family": "tweedie", "variancePower": 1.5, "linkPower": 0.5}, id="tweedie-sqrt"),
+    pytest.param(
+        {"family": "tweedie", "variancePower": 1.5, "linkPower": 0.3, "linkPredictionCol": "eta"},
+        id="tweedie-power-0.3",
+    ),
+    pytest.param({"family": "tweedie", "variancePower": 3.0, "linkPower": 0.0}, id="tweedie-3-log"),
+    pytest.param({"family": "tweedie", "variancePower": 0.0, "linkPredictionCol": "eta"}, id="tweedie-0-as-gaussian"),
+    pytest.param({"family": "tweedie", "variancePower": 1.0}, id="tweedie-1-as-poisson"),
+    pytest.param({"family": "tweedie", "variancePower": 2.0}, id="tweedie-2-as-gamma"),
+    pytest.param({"family": "tweedie", "variancePower": 2.0, "linkPower": 0.0}, id="tweedie-2-log"),
+]
 
-@pytest.mark.parametrize("params", GLR_CASES)
+
+@pytest.mark.parametrize("params", GLR_CASES + GLR_ALL_PAIRS)
 def test_generalized_linear_regression(spark, tmp_path, params):
     from pyspark.ml.linalg import Vectors
     from pyspark.ml.regression import GeneralizedLinearRegression
 
-    model = GeneralizedLinearRegression(maxIter=50, regParam=0.001, **params).fit(_glr_data(spark, params["family"]))
+    model = GeneralizedLinearRegression(maxIter=50, regParam=0.001, **params).fit(_glr_data(spark, params))
     rng = random.Random(7)
     vectors = [Vectors.dense([rng.uniform(-1.5, 1.5), rng.uniform(-1.5, 1.5), rng.uniform(0, 1)]) for _ in range(10)]
     vectors += [Vectors.sparse(3, [0], [2.0]), Vectors.sparse(3, [], [])]

@@ -127,7 +127,7 @@ def test_regex_tokenizers_match_spark(spark, tmp_path):
 
 @pytest.mark.parametrize(
     "pattern",
-    ["\\bword\\b", "\\p{L}+", "(?m)^a", "[a-z&&[^aeiou]]", "(?<=ab|c)d"],
+    ["\\p{L}+", "(?m)^a", "[a-z&&[^aeiou]]", "(?<=ab|c)d"],
 )
 def test_regex_tokenizer_refuses_untranslatable_patterns_at_load(spark, tmp_path, pattern):
     from pyspark.ml.feature import RegexTokenizer
@@ -137,6 +137,62 @@ def test_regex_tokenizer_refuses_untranslatable_patterns_at_load(spark, tmp_path
         save_and_load(RegexTokenizer(inputCol="text", outputCol="t", pattern=pattern), tmp_path, "untranslatable")
     assert err.value.class_name == "org.apache.spark.ml.feature.RegexTokenizer"
     assert repr(pattern) in str(err.value) or pattern in str(err.value)
+
+
+# Java's \\b and \\B: exact on text without non-ASCII letters, digits or marks (JDK 17 and
+# JDK 19+ agree there); such a row is refused. Empty matches, gaps and case folding included.
+ASCII_TEXTS = [t for t in TEXTS if t.isascii()] + [
+    "a_b c-d e.f",
+    "word, words sword word_ (word) 'word'",
+    "__init__ x2y 3 4.5",
+    "the cat THE end",
+    "punct!?;:  ",
+    "UPPER lower",
+]
+WORD_BOUNDARY_TOKENIZERS = [
+    ("\\b", True, 1, True),
+    ("\\b", True, 0, False),
+    ("\\B", True, 0, False),
+    ("\\bword\\b", False, 1, False),
+    ("\\b\\w+\\b", False, 1, True),
+    ("\\B\\w+", False, 1, False),
+    ("\\b", False, 0, False),  # every boundary as an empty token
+    ("\\B", False, 0, False),
+    ("(?i)\\bthe\\b", False, 1, False),
+    ("\\W*\\b\\W*", True, 1, False),
+]
+
+
+def test_regex_tokenizer_word_boundaries_match_spark_on_ascii_text(spark, tmp_path):
+    from pyspark.ml import PipelineModel
+    from pyspark.ml.feature import RegexTokenizer
+
+    stages = [
+        RegexTokenizer(
+            inputCol="text", outputCol=f"t{k}", pattern=pattern, gaps=gaps, minTokenLength=min_len, toLowercase=lower
+        )
+        for k, (pattern, gaps, min_len, lower) in enumerate(WORD_BOUNDARY_TOKENIZERS)
+    ]
+    model = PipelineModel(stages=stages)
+    assert len(ASCII_TEXTS) > 8
+    pipeline = assert_parity(model, text_df(spark, ASCII_TEXTS), tmp_path)
+    assert_row_path_matches(pipeline, model, text_df(spark, ASCII_TEXTS))
+
+
+@pytest.mark.parametrize("text", ["café au lait", "x\u0301y", "٣ apples", "Straße"])
+def test_regex_tokenizer_word_boundary_refuses_a_row_whose_tokens_depend_on_the_jvm(spark, tmp_path, text):
+    from pyspark.ml.feature import RegexTokenizer
+
+    pipeline = save_and_load(RegexTokenizer(inputCol="text", outputCol="t", pattern="\\b"), tmp_path, "boundary")
+    results = pipeline.transform_rows([{"text": "plain words"}, {"text": text}], errors="return")
+    assert results[0]["t"] == ["plain", " ", "words"]
+    refused = results[1]
+    assert isinstance(refused, InvalidInputError)
+    assert refused.column == "text" and refused.row == 1
+    assert "JDK 17 and JDK 19+ disagree" in str(refused)
+    # The columnar path refuses the same row.
+    many = pipeline.transform_rows([{"text": "plain words"}] * 9 + [{"text": text}], errors="return")
+    assert isinstance(many[9], InvalidInputError) and many[0]["t"] == ["plain", " ", "words"]
 
 
 def test_regex_tokenizer_null_text_is_refused_like_spark(spark, tmp_path):

@@ -241,23 +241,81 @@ def test_vector_slicer_matches_spark(spark, tmp_path):
     )
 
 
-def test_vector_slicer_by_names_is_refused_at_load(spark, tmp_path):
-    from pyspark.ml import Pipeline
+NAMED_TYPES = {"x": "double", "b": "boolean", "i": "int", "y": "double", "v": "vector"}
+NAMED_ROWS = [
+    {"x": 1.5, "b": True, "i": 3, "y": -2.0, "v": [0.0, 7.0]},
+    {"x": 0.0, "b": False, "i": 0, "y": 0.0, "v": {"size": 2, "indices": [], "values": []}},
+    {"x": -1e-300, "b": True, "i": -4, "y": 1e200, "v": [1.0, 2.0]},
+    {"x": -3.25, "b": False, "i": 7, "y": 0.5, "v": {"size": 2, "indices": [1], "values": [9.0]}},
+    {"x": 2.0, "b": True, "i": 1, "y": 0.0, "v": [0.0, 0.0]},
+]
+
+
+def _assembler_and_slicer(**slicer: Any) -> Any:
+    from pyspark.ml import PipelineModel
     from pyspark.ml.feature import VectorAssembler, VectorSlicer
 
-    df = make_df(spark, [{"x": 1.0, "y": 2.0}], {"x": "double", "y": "double"})
-    model = Pipeline(
+    return PipelineModel(
         stages=[
-            VectorAssembler(inputCols=["x", "y"], outputCol="f"),
-            VectorSlicer(inputCol="f", outputCol="s", names=["y"]),
+            VectorAssembler(inputCols=["x", "b", "i", "y", "v"], outputCol="f"),
+            VectorSlicer(inputCol="f", outputCol="s", **slicer),
         ]
-    ).fit(df)
-    assert model.transform(df).collect()[0]["s"].toArray().tolist() == [2.0]  # Spark resolves names from attributes
+    )
+
+
+@pytest.mark.parametrize(
+    "slicer",
+    [
+        {"names": ["y"]},
+        {"names": ["i", "x", "b"]},  # in the order given, booleans too
+        {"indices": [5], "names": ["y", "x"]},  # indices first, then names, as Spark orders them
+    ],
+)
+def test_vector_slicer_by_names_after_an_assembler_matches_spark(spark, tmp_path, slicer):
+    model = _assembler_and_slicer(**slicer)
+    pipeline = check(spark, model, tmp_path, NAMED_ROWS, NAMED_TYPES)
+    assert {"x", "y"} <= {f.name for f in pipeline.input_schema}
+
+
+def test_vector_slicer_by_names_refuses_a_vector_where_spark_would_shift_positions(spark, tmp_path):
+    model = _assembler_and_slicer(names=["y"])
+    pipeline = save_and_load(model, tmp_path, "slicer_names_vector")
+    row = {**NAMED_ROWS[0], "x": [1.0, 2.0]}  # Spark would name x's entries x_0, x_1: y moves to 4
+    results = pipeline.transform_rows([NAMED_ROWS[0], row], errors="return")
+    assert not isinstance(results[0], Exception)
+    assert isinstance(results[1], InvalidInputError) and results[1].column == "x"
+    with pytest.raises(InvalidInputError, match="by name"):
+        pipeline.transform_rows([row] * 10)  # the columnar path
+
+
+@pytest.mark.parametrize(
+    ("inputs", "names", "why"),
+    [
+        (["x", "v"], ["v_1"], "are not columns of the VectorAssembler"),  # an entry of a vector column
+        (["x", "y"], ["y"], "written by earlier stages"),  # x comes from a Binarizer: its attributes are not rebuilt
+    ],
+)
+def test_vector_slicer_names_the_runtime_cannot_resolve_are_refused_at_load(spark, tmp_path, inputs, names, why):
+    from pyspark.ml import PipelineModel
+    from pyspark.ml.feature import Binarizer, VectorAssembler, VectorSlicer
+
+    stages = [VectorAssembler(inputCols=inputs, outputCol="f"), VectorSlicer(inputCol="f", outputCol="s", names=names)]
+    if why.startswith("written"):
+        stages.insert(0, Binarizer(inputCol="raw", outputCol="x"))
     path = tmp_path / "slicer_names"
-    model.write().overwrite().save(str(path))
-    with pytest.raises(UnsupportedStageError) as err:
+    PipelineModel(stages=stages).write().overwrite().save(str(path))
+    with pytest.raises(UnsupportedStageError, match=why) as err:
         load_pipeline(path)
-    assert "names" in str(err.value) and "VectorSlicer" in err.value.class_name
+    assert "VectorSlicer" in err.value.class_name
+
+
+def test_vector_slicer_by_names_saved_alone_is_refused_at_load(spark, tmp_path):
+    from pyspark.ml.feature import VectorSlicer
+
+    path = tmp_path / "slicer_alone"
+    VectorSlicer(inputCol="f", outputCol="s", names=["y"]).write().overwrite().save(str(path))
+    with pytest.raises(UnsupportedStageError, match="VectorAssembler earlier in the same pipeline"):
+        load_pipeline(path)
 
 
 def test_normalizer_p_norms_match_spark(spark, tmp_path):

@@ -6,7 +6,7 @@ import pytest
 import sparkml_runtime
 
 from services.trainer.errors import SpecError
-from services.trainer.spec import ALLOWED_STAGES, fitted_class_name, parse_stages, parse_train_spec
+from services.trainer.spec import ALLOWED_STAGES, fitted_classes, parse_stages, parse_train_spec, unservable_stages
 
 from .tutorial import PIPELINE, tutorial_spec
 
@@ -22,7 +22,7 @@ def test_tutorial_spec_is_valid_and_typed():
 
 
 def test_every_stage_the_runtime_supports_is_allow_listed():
-    allowed = {name for stage in ALLOWED_STAGES for name in fitted_class_name(stage)}
+    allowed = {name for stage in ALLOWED_STAGES for name in fitted_classes(stage)}
     # Not trainable on their own: RFormula's inner helpers, and OneVsRest, whose `classifier`
     # param is an estimator a JSON spec does not express (the runtime serves it when Spark saved it).
     not_trainable = {
@@ -137,3 +137,79 @@ def test_grid_keys_resolve_to_stage_positions():
 def test_function_spec_keeps_params_and_needs_no_pipeline():
     spec = parse_train_spec({"model": "m", "function": "churn", "params": {"depth": 3}})
     assert spec.function == "churn" and spec.function_params == {"depth": 3} and spec.stages == ()
+
+
+# --- servable or not, told at spec time ------------------------------------------------------
+
+LDA_PIPELINE = [
+    {"stage": "CountVectorizer", "params": {"inputCol": "words", "outputCol": "features"}},
+    {"stage": "LDA", "params": {"k": 2}},
+]
+
+
+def _lda_spec(**extra: object) -> dict[str, object]:
+    return {"model": "topics", "pipeline": LDA_PIPELINE, "data": {"rows": [{"words": ["a"]}]}, **extra}
+
+
+def test_the_allow_listed_stages_that_cannot_be_served_are_exactly_these():
+    # Derived from the catalog's fitted classes and the runtime's registry; when the runtime
+    # learns one of these, this list shrinks and the spec starts accepting it by default.
+    unservable = {name for name in ALLOWED_STAGES if unservable_stages(parse_stages([{"stage": name}]))}
+    assert unservable == {"ALS", "FPGrowth", "LDA"}
+
+
+def test_an_unservable_pipeline_is_rejected_naming_the_stage_the_class_and_the_reason():
+    with pytest.raises(SpecError) as info:
+        parse_train_spec(_lda_spec())
+    message = str(info.value)
+    assert "would train but could not be served without Spark" in message
+    assert "pipeline[1] (LDA) is saved as DistributedLDAModel:" in message
+    assert "LocalLDAModel: its transform runs variational inference from a random Gamma draw" in message
+    assert 'add "servable": false' in message
+    assert "pipeline[0]" not in message  # CountVectorizer is servable
+
+
+def test_a_stage_the_runtime_has_not_implemented_says_so():
+    spec = {"model": "recs", "pipeline": [{"stage": "ALS", "params": {}}], "data": {"rows": [{"user": 1}]}}
+    with pytest.raises(
+        SpecError, match=r"pipeline\[0\] \(ALS\) is saved as ALSModel: no Spark-free implementation yet"
+    ):
+        parse_train_spec(spec)
+
+
+def test_servable_false_trains_an_unservable_pipeline_for_batch_scoring():
+    spec = parse_train_spec(_lda_spec(servable=False))
+    assert spec.servable is False
+    assert [s.name for s in spec.stages] == ["CountVectorizer", "LDA"]
+
+
+def test_a_servable_pipeline_is_marked_servable_by_default():
+    assert parse_train_spec(tutorial_spec()).servable is True
+
+
+@pytest.mark.parametrize("value", ["false", 0, None])
+def test_servable_must_be_a_boolean(value):
+    with pytest.raises(SpecError, match="'servable' must be true or false"):
+        parse_train_spec(_lda_spec(servable=value))
+
+
+def test_grid_params_are_still_checked_when_the_pipeline_is_batch_only():
+    spec = _lda_spec(servable=False, evaluation={"metric": "silhouette", "grid": {"LDA.k": [2, "x"]}})
+    with pytest.raises(SpecError, match="LDA.k"):
+        parse_train_spec(spec)
+
+
+def test_a_regex_tokenizer_pattern_the_runtime_cannot_translate_is_refused_at_spec_time():
+    stage = {"stage": "RegexTokenizer", "params": {"inputCol": "text", "outputCol": "t", "pattern": "\\p{L}+"}}
+    spec = {"model": "tok", "pipeline": [stage], "data": {"rows": [{"text": "a"}]}}
+    with pytest.raises(
+        SpecError, match=r"pipeline\[0\] \(RegexTokenizer\) is saved as RegexTokenizer: Unicode property"
+    ):
+        parse_train_spec(spec)
+    assert parse_train_spec({**spec, "servable": False}).servable is False
+
+
+@pytest.mark.parametrize("pattern", ["\\s+", "\\bword\\b", "\\p{Punct}|\\s+"])
+def test_a_translatable_regex_tokenizer_pattern_passes(pattern):
+    stage = {"stage": "RegexTokenizer", "params": {"inputCol": "text", "outputCol": "t", "pattern": pattern}}
+    assert parse_train_spec({"model": "tok", "pipeline": [stage], "data": {"rows": [{"text": "a"}]}}).servable

@@ -23,6 +23,23 @@ def test_catalog_and_classes_name_the_same_stages():
     assert set(ALLOWED_STAGES) == set(STAGE_CLASSES)
 
 
+@pytest.mark.parametrize(
+    ("stage", "fitted"),
+    [
+        ("Tokenizer", ("org.apache.spark.ml.feature.Tokenizer",)),  # a transformer is saved as itself
+        ("LogisticRegression", ("org.apache.spark.ml.classification.LogisticRegressionModel",)),
+        ("GBTRegressor", ("org.apache.spark.ml.regression.GBTRegressionModel",)),
+        ("QuantileDiscretizer", ("org.apache.spark.ml.feature.Bucketizer",)),  # fit gives a Bucketizer
+        (
+            "LDA",  # LocalLDAModel or DistributedLDAModel, by optimizer
+            ("org.apache.spark.ml.clustering.DistributedLDAModel", "org.apache.spark.ml.clustering.LocalLDAModel"),
+        ),
+    ],
+)
+def test_the_catalog_names_the_spark_class_each_stage_is_saved_as(stage, fitted):
+    assert ALLOWED_STAGES[stage].fitted == fitted
+
+
 # What a JSON spec (or a Python caller) may put in a param, right or wrong for each converter.
 # No tuples: pyspark's messages format them with `%` and fail with an unrelated TypeError.
 VALUES: list[Any] = [

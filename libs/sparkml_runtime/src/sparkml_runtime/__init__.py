@@ -15,15 +15,10 @@ from .errors import (
 )
 from .frame import Field
 from .pipeline import Pipeline, load_pipeline
-from .stages import REGISTRY
+from .support import param_problem, supported_stages, unsupported_reason
 from .vectors import SparseVector, VectorColumn
 
 __version__ = "0.1.0"
-
-
-def supported_stages() -> list[str]:
-    """The Spark class names this runtime can load, sorted."""
-    return sorted(REGISTRY)
 
 
 __all__ = [
@@ -39,5 +34,7 @@ __all__ = [
     "VectorColumn",
     "__version__",
     "load_pipeline",
+    "param_problem",
     "supported_stages",
+    "unsupported_reason",
 ]

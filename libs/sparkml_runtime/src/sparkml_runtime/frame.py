@@ -24,7 +24,10 @@ class Field:
     must be there at all.
 
     Types are Spark SQL names: ``double``, ``string``, ``array<string>``, ``vector``,
-    or ``numeric`` (any number, or a string for stages that index labels).
+    or ``numeric`` (any number, or a string for stages that index labels); FeatureHasher's
+    inputs are ``categorical`` (a column of its ``categoricalCols``: a number, string or boolean,
+    hashed as ``column=value``) or ``real_or_categorical`` (a number is a real feature, a
+    string or boolean a categorical one, as Spark decides from the column's SQL type).
     ``required=False`` on an input: the column may be left out (e.g. a label that a
     StringIndexer indexes, which Spark skips when absent, as at serving time); on an output:
     the column is added only when its optional input is given.

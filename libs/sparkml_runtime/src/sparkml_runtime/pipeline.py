@@ -21,6 +21,7 @@ from .io.metadata import pipeline_stage_dirs, read_metadata
 from .projection import Plan, make_plan
 from .stages import REGISTRY, Stage
 from .stages.schema import derive_schema
+from .support import unsupported_reason
 
 _PIPELINE_CLASSES = {"org.apache.spark.ml.PipelineModel", "org.apache.spark.ml.Pipeline"}
 _TUNING_CLASSES = {
@@ -64,7 +65,7 @@ def _load_stages(path: Path) -> list[Stage]:
         return _load_stages(path / "bestModel")
     cls = REGISTRY.get(meta.class_name)
     if cls is None:
-        raise UnsupportedStageError(meta.class_name, meta.uid, "no Spark-free implementation")
+        raise UnsupportedStageError(meta.class_name, meta.uid, unsupported_reason(meta.class_name) or "")
     return [cls.load(meta)]
 
 

@@ -22,6 +22,8 @@ __all__ = [
     "ngrams",
     "translate_java_regex",
     "utf16_length",
+    "uses_word_boundaries",
+    "word_boundary_ambiguity",
 ]
 
 
@@ -64,6 +66,16 @@ _POSIX = {
 # Escapes Python's re (with re.ASCII) reads exactly as Java does by default.
 _SHARED_CLASS_ESCAPES = set("dDsSwW")
 _SIMPLE_CHAR_ESCAPES = {"t": 0x09, "n": 0x0A, "r": 0x0D, "f": 0x0C, "a": 0x07, "e": 0x1B}
+# Java's \b and \B. JDK 17 counts a character as a word character when it is '_' or
+# Character.isLetterOrDigit, JDK 19+ (JDK-8264160) when it is ASCII [0-9A-Za-z_]; both also
+# glue a non-spacing mark to a word character before it. On ASCII letters and digits they
+# agree, so on text without non-ASCII letters, digits, non-spacing marks (or characters this
+# Python's Unicode tables do not know) both are exactly an ASCII word boundary, written with
+# lookarounds (Python's own \B does not match in an empty string; Java's does).
+_WORD_CHAR = "[0-9A-Za-z_]"
+_WORD_BOUNDARY = f"(?:(?<={_WORD_CHAR})(?!{_WORD_CHAR})|(?<!{_WORD_CHAR})(?={_WORD_CHAR}))"
+_NOT_WORD_BOUNDARY = f"(?:(?<={_WORD_CHAR})(?={_WORD_CHAR})|(?<!{_WORD_CHAR})(?!{_WORD_CHAR}))"
+_JVM_DEPENDENT_WORD_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Nd", "Mn", "Cn"})
 _QUANTIFIER = re.compile(r"\{[0-9]+(,[0-9]*)?\}")
 _GROUP_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9]*")
 _HEX = set("0123456789abcdefABCDEF")
@@ -101,6 +113,7 @@ class _Translator:
         self.out: list[str] = []
         self.frames = [_Frame(False, False)]
         self.groups_opened = 0
+        self.word_boundaries = False  # the pattern uses \b or \B
 
     # --- helpers --------------------------------------------------------------------------
     def fail(self, what: str) -> UntranslatableRegex:
@@ -297,8 +310,11 @@ class _Translator:
         if c in "123456789":
             return self.back_reference()
         if c in "bB":
-            # JDK 17 reads \b with Character.isLetterOrDigit, JDK 19+ with ASCII \w (JDK-8264160).
-            raise self.fail(r"word boundaries (\b, \B) differ between JVM versions")
+            # Exact only on text without the characters JVM versions disagree on: see
+            # word_boundary_ambiguity, which the stage checks on every row.
+            self.i += 2
+            self.word_boundaries = True
+            return _WORD_BOUNDARY if c == "b" else _NOT_WORD_BOUNDARY
         if c in "GXN":
             raise self.fail(f"\\{c} has no Python equivalent")
         cp = self.char_escape()
@@ -371,7 +387,14 @@ class _Translator:
         """The class body of ``\\p{Name}``; only the US-ASCII POSIX classes translate."""
         m = re.compile(r"\\[pP]\{([A-Za-z]+)\}").match(self.p, self.i)
         if m is None or m.group(1) not in _POSIX:
-            raise self.fail("Unicode property classes (\\p{..}) other than the US-ASCII POSIX ones")
+            # Java 17 reads them from Unicode 13, Java 21 from Unicode 15, this Python from its own
+            # version, and no table of when each character was assigned is at hand: a letter new
+            # in Unicode 14 is \p{L} for one JVM and not for the other, so nothing here is exact.
+            raise self.fail(
+                "Unicode property classes (\\p{..}) other than the US-ASCII POSIX ones (\\p{Alpha}, \\p{Punct}, ...) "
+                "depend on the JVM's Unicode version (Java 17: Unicode 13, Java 21: Unicode 15); "
+                "use a POSIX class or explicit ranges"
+            )
         if m.group(1) in ("Lower", "Upper") and self.frame.ignore_case:
             raise self.fail("\\p{Lower}/\\p{Upper} under case-insensitive matching")
         self.i = m.end()
@@ -469,6 +492,28 @@ def translate_java_regex(pattern: str) -> str:
     Raises :class:`UntranslatableRegex` naming the construct when no faithful translation exists.
     """
     return _Translator(pattern).run()
+
+
+def uses_word_boundaries(pattern: str) -> bool:
+    """Whether the Java pattern uses ``\\b`` or ``\\B`` (then check rows with :func:`word_boundary_ambiguity`)."""
+    translator = _Translator(pattern)
+    translator.run()
+    return translator.word_boundaries
+
+
+def word_boundary_ambiguity(text: str) -> str | None:
+    """The first character of ``text`` on which JVM versions disagree about ``\\b``, or None.
+
+    Those are non-ASCII letters, decimal digits and non-spacing marks (JDK 17 counts them as
+    word characters, JDK 19+ does not), and characters unassigned in this Python's Unicode
+    tables (a newer JVM may know them as letters).
+    """
+    if text.isascii():
+        return None
+    for ch in text:
+        if ord(ch) > 0x7F and unicodedata.category(ch) in _JVM_DEPENDENT_WORD_CATEGORIES:
+            return ch
+    return None
 
 
 def compile_java_regex(pattern: str) -> re.Pattern[str]:

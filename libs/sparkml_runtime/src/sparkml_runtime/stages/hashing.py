@@ -129,8 +129,12 @@ class FeatureHasher(Stage):
         self._cat_cache: dict[str, int] = {}
 
     def input_fields(self) -> list[Field]:
-        # Numbers, strings or booleans; null adds nothing.
-        return [Field(c, "numeric", nullable=True) for c in self.inputs]
+        # Null adds nothing. A column of categoricalCols is hashed as "column=value" whatever
+        # its type; any other column is a real feature when a number, categorical otherwise.
+        return [
+            Field(c, "categorical" if c in self.categorical else "real_or_categorical", nullable=True)
+            for c in self.inputs
+        ]
 
     def output_fields(self) -> list[Field]:
         return [Field(self.output_col, "vector", nullable=False)]

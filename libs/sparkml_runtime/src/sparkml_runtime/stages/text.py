@@ -17,7 +17,9 @@ from ..math.text import (
     java_split,
     locale_language,
     ngrams,
+    uses_word_boundaries,
     utf16_length,
+    word_boundary_ambiguity,
 )
 from .base import Stage, register, row_value
 from .in_out_columns import in_out_columns
@@ -118,7 +120,9 @@ class RegexTokenizer(Stage):
     """``RegexTokenizer``: Java-regex split (``gaps``) or match, then drop short tokens.
 
     The Java pattern is translated to Python's ``re`` at load; a construct without a
-    faithful translation fails the load with UnsupportedStageError.
+    faithful translation fails the load with UnsupportedStageError. A pattern with ``\\b``
+    or ``\\B`` is exact on every row without a non-ASCII letter, digit or combining mark;
+    such a row is refused (InvalidInputError), because JDK 17 and JDK 19+ split it differently.
     """
 
     def __init__(self, meta: StageMetadata) -> None:
@@ -131,6 +135,7 @@ class RegexTokenizer(Stage):
         self.lowercase = bool(meta.get("toLowercase", True))
         try:
             self.regex = compile_java_regex(self.pattern)
+            self.word_boundaries = uses_word_boundaries(self.pattern)
         except UntranslatableRegex as exc:
             raise UnsupportedStageError(meta.class_name, meta.uid, str(exc)) from None
 
@@ -145,6 +150,16 @@ class RegexTokenizer(Stage):
             raise self.invalid(f"expected a string, got {_describe(text)}", column=self.input_col, row=row)
         if self.lowercase:
             text = java_lower(text)
+        if self.word_boundaries:
+            ch = word_boundary_ambiguity(text)
+            if ch is not None:
+                raise self.invalid(
+                    f"pattern {self.pattern!r} uses \\b or \\B, and the text has {ch!r} (U+{ord(ch):04X}), "
+                    "a non-ASCII letter, digit or mark on which JDK 17 and JDK 19+ disagree about word "
+                    "boundaries; Spark's tokens depend on its JVM, so this row is refused rather than guessed",
+                    column=self.input_col,
+                    row=row,
+                )
         try:
             if self.gaps:
                 tokens = java_split(self.regex, text)

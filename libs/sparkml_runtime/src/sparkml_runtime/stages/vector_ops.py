@@ -12,7 +12,7 @@ from ..errors import InvalidInputError, ModelLoadError, UnsupportedStageError
 from ..frame import Field, Frame
 from ..io.data import decode_vector, read_rows
 from ..io.metadata import StageMetadata
-from ..io.pipeline_context import output_columns, preceding_stages
+from ..io.pipeline_context import output_columns, preceding_stages, producers
 from ..math import scalers as sm
 from ..math import vector_ops as vo
 from ..vectors import SparseVector, Vector, VectorColumn, compressed, parse_vector, to_dense, vector_size
@@ -58,23 +58,57 @@ class _VectorToVector(Stage):
 
 @register("org.apache.spark.ml.feature.VectorSlicer")
 class VectorSlicer(_VectorToVector):
-    """``VectorSlicer`` by indices: dense rows stay dense, sparse rows give the selected non-zeros."""
+    """``VectorSlicer``: the entries at ``indices``, then those named by ``names``; dense rows stay
+    dense, sparse rows give the selected non-zeros.
+
+    Spark resolves ``names`` from the input column's ML attributes, which no saved model
+    records. The runtime resolves them when a VectorAssembler earlier in the same pipeline
+    writes the column from caller columns: Spark names a number or boolean column's entry
+    after the column, so a name is that column's position, provided every column up to it is
+    a number (checked on each row; a vector there shifts Spark's positions, so it is refused).
+    """
 
     def __init__(self, meta: StageMetadata) -> None:
         super().__init__(meta)
-        if meta.get("names"):
-            raise UnsupportedStageError(
-                meta.class_name,
-                meta.uid,
-                "selecting features by names needs the ML attribute names of the input column, which a saved "
-                "model does not record; select the same features with 'indices' instead",
-            )
-        self.indices = np.asarray([int(i) for i in meta.get("indices") or []], dtype=np.int64)
+        names = [str(n) for n in meta.get("names") or []]
+        by_name, self.scalar_columns = _positions_of_names(meta, self.input_col, names) if names else ([], [])
+        # Spark's getSelectedFeatureIndices: indices first, then the names' indices.
+        self.indices = np.asarray([int(i) for i in meta.get("indices") or []] + by_name, dtype=np.int64)
+        self.names = names
         if self.indices.size == 0:
             raise ModelLoadError(f"{meta.class_name} (uid {meta.uid}): no indices selected")
         if (self.indices < 0).any() or len(set(self.indices.tolist())) != self.indices.size:
             raise ModelLoadError(f"{meta.class_name} (uid {meta.uid}): indices must be distinct and >= 0")
         self.max_index = int(self.indices.max())
+
+    def input_fields(self) -> list[Field]:
+        # The assembler's columns a name's position depends on are read to check they are numbers.
+        return [*super().input_fields(), *(Field(c, "numeric", nullable=True) for c in self.scalar_columns)]
+
+    def _check_scalar(self, column: str, value: Any, row: int | None) -> None:
+        if isinstance(value, (list, tuple, dict, SparseVector, np.ndarray)):
+            raise self.invalid(
+                f"this VectorSlicer selects {self.names} by name, which Spark resolves to positions only "
+                f"while {column!r} is a number (a vector column's entries are named '{column}_0', ...); "
+                "send a number, or select with 'indices'",
+                column=column,
+                row=row,
+            )
+
+    def transform_batch(self, frame: Frame) -> None:
+        for c in self.scalar_columns:
+            values = frame.raw(c, self.name)
+            if isinstance(values, VectorColumn):
+                self._check_scalar(c, [], 0)
+            if isinstance(values, list):
+                for i, v in enumerate(values):
+                    self._check_scalar(c, v, i)
+        super().transform_batch(frame)
+
+    def transform_row(self, row: dict[str, Any]) -> None:
+        for c in self.scalar_columns:
+            self._check_scalar(c, row_value(self, row, c), None)
+        super().transform_row(row)
 
     def output_size(self, input_size: int) -> int:
         return int(self.indices.size)
@@ -115,6 +149,38 @@ class VectorSlicer(_VectorToVector):
         selected = np.where(found, v.values[j_safe], 0.0) if v.indices.size else np.zeros(self.indices.size)
         idx, vals = vo.sparse_slice(self.indices.size, selected)
         return SparseVector(self.indices.size, idx, vals)
+
+
+def _positions_of_names(meta: StageMetadata, input_col: str, names: list[str]) -> tuple[list[int], list[str]]:
+    """The positions of ``names`` in ``input_col`` as Spark's attributes would give them, and the
+    caller columns that must be numbers for them to hold; UnsupportedStageError when unknowable."""
+
+    def refuse(why: str) -> UnsupportedStageError:
+        return UnsupportedStageError(
+            meta.class_name, meta.uid, f"selecting features by names {names}: {why}; select them with 'indices' instead"
+        )
+
+    assembler = producers(meta).get(input_col)
+    if assembler is None or assembler.short_class != "VectorAssembler":
+        raise refuse(
+            f"the names come from the ML attributes of {input_col!r}, which the runtime knows only when a "
+            "VectorAssembler earlier in the same pipeline writes it"
+        )
+    inputs = [str(c) for c in assembler.require("inputCols")]
+    missing = [n for n in names if n not in inputs]
+    if missing:
+        raise refuse(f"{missing} are not columns of the VectorAssembler ({inputs}), so they would name vector entries")
+    positions = [inputs.index(n) for n in names]
+    upto = inputs[: max(positions) + 1]
+    written = producers(assembler)
+    produced = [c for c in upto if c in written]
+    if produced:
+        raise refuse(f"{produced} are written by earlier stages, whose ML attributes the runtime does not rebuild")
+    # Spark's name lookup keeps the last attribute of a name: a later vector column "c" names its entries "c_0", ...
+    clash = [n for n in names for c in inputs[len(upto) :] if n.startswith(f"{c}_") or n == c]
+    if clash:
+        raise refuse(f"{clash} could also name entries of later vector columns")
+    return positions, upto
 
 
 @register("org.apache.spark.ml.feature.Normalizer")
