@@ -48,10 +48,10 @@ from spindrift.kafka.group import TopicNotFound, partitions_when_known
 from spindrift.kafka.records import from_confluent
 from spindrift.kafka.settings import (
     KafkaSettings,
-    close_fast_producer,
+    close_producer,
     make_admin,
-    make_fast_consumer,
-    make_fast_producer,
+    make_consumer,
+    make_producer,
 )
 from spindrift.kafka.topics import SCORE_REQUESTS, TopicSpec, ensure_topics
 
@@ -159,13 +159,13 @@ class SpindriftClient:
         # Ids of recently timed-out requests, oldest first, so a late reply is told from a duplicate.
         self._timed_out: OrderedDict[str, None] = OrderedDict()
 
-        self._producer: Producer = make_fast_producer(self.settings, client_id=f"{self.settings.client_id}-client")
+        self._producer: Producer = make_producer(self.settings, client_id=f"{self.settings.client_id}-client")
         try:
             self._warm_up_producer(ready_timeout_s)
             ensure_topics(self.settings, [TopicSpec(self.reply_topic, 1)], timeout_s=ready_timeout_s)
             self._consumer = self._start_reply_consumer(ready_timeout_s)
         except BaseException:
-            close_fast_producer(self._producer, 0)
+            close_producer(self._producer, 0)
             raise
         self._thread = threading.Thread(target=self._read_replies, name=f"replies-{self.reply_topic}", daemon=True)
         self._thread.start()
@@ -251,7 +251,7 @@ class SpindriftClient:
         for p in pending:
             _settle(p.future, exception=ClientClosed(f"client closed before request {p.request_id} was answered"))
         try:
-            close_fast_producer(self._producer, timeout)  # requests sent just before close still reach the broker
+            close_producer(self._producer, timeout)  # requests sent just before close still reach the broker
         finally:
             self._consumer.close()
         if self._owns_reply_topic:
@@ -299,7 +299,7 @@ class SpindriftClient:
 
     # --- reply side ---------------------------------------------------------------------
     def _start_reply_consumer(self, ready_timeout_s: float) -> Consumer:
-        consumer = make_fast_consumer(self.settings, client_id=f"{self.settings.client_id}-replies")
+        consumer = make_consumer(self.settings, client_id=f"{self.settings.client_id}-replies")
         try:
             partitions = self._reply_partitions(consumer, ready_timeout_s)
             # Start at the end offsets resolved now, before the first request is sent: a lazy

@@ -10,8 +10,8 @@ seeks back to the first unacknowledged offsets, so those batches are handled aga
 de-duplicate by correlation id).
 
 The clients are confluent-kafka's (librdkafka): ``consumer`` is built by
-:func:`spindrift.kafka.settings.make_fast_consumer` with auto-commit and auto offset store off,
-``producer`` by :func:`~spindrift.kafka.settings.make_fast_producer`. Every callback (delivery
+:func:`spindrift.kafka.settings.make_consumer` with auto-commit and auto offset store off,
+``producer`` by :func:`~spindrift.kafka.settings.make_producer`. Every callback (delivery
 reports, rebalances) runs on the loop's own thread, inside ``producer.poll`` and
 ``consumer.poll``, so the loop's state needs no lock.
 
@@ -39,9 +39,9 @@ from typing import Any, Generic, Protocol, TypeVar
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from spindrift.kafka import headers as kh
-from spindrift.kafka.group import subscribe_fast_when_known
+from spindrift.kafka.group import subscribe_when_known
 from spindrift.kafka.records import Record, RecordHeaders, from_confluent
-from spindrift.kafka.settings import close_fast_producer
+from spindrift.kafka.settings import close_producer
 from spindrift.serving.batcher import MicroBatcher
 
 from . import metrics
@@ -188,7 +188,7 @@ class ConsumeProduceLoop(Generic[Item]):
             max_rows=max_batch_rows,
             max_wait_ms=max_wait_ms,
         )
-        subscribe_fast_when_known(consumer, topics, on_assign=self._on_assign, on_revoke=self._on_revoke)
+        subscribe_when_known(consumer, topics, on_assign=self._on_assign, on_revoke=self._on_revoke)
 
     @property
     def assigned_partitions(self) -> list[str]:
@@ -223,7 +223,7 @@ class ConsumeProduceLoop(Generic[Item]):
         finally:
             self.commit_sync()
             self.consumer.close()  # leaves the group at once instead of after the session timeout
-            remaining = close_fast_producer(self.producer, self.ack_timeout_s)
+            remaining = close_producer(self.producer, self.ack_timeout_s)
             if remaining:
                 log.warning("%d produced records were still unacknowledged at shutdown and were dropped", remaining)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from spindrift.kafka.lag import LagMonitor
-from spindrift.kafka.settings import KafkaSettings, make_fast_consumer, make_fast_producer
+from spindrift.kafka.settings import KafkaSettings, make_consumer, make_producer
 from spindrift.kafka.topics import SCORE_DLQ, SCORE_REQUESTS, TopicSpec, ensure_topics, standard_topics
 from spindrift.observability import HealthServer
 from spindrift.registry.follower import RegistryFollower
@@ -156,7 +156,7 @@ class ScorerService:
     def _loop(self, handler: RecordHandler[Any], topics: list[str], group_id: str) -> ConsumeProduceLoop[Any]:
         s = self.settings
         client_id = f"{self.kafka.client_id}-scorer-{s.scorer_id}"
-        consumer = make_fast_consumer(
+        consumer = make_consumer(
             self.kafka,
             group_id=group_id,
             client_id=client_id,
@@ -167,12 +167,12 @@ class ScorerService:
                 "on_commit": log_commit,
             },
         )
-        producer = make_fast_producer(
+        producer = make_producer(
             self.kafka,
             client_id=client_id,
             overrides={
                 # A reply topic missing from the metadata for this long is taken not to exist: its
-                # request is dead-lettered (kafka-python's max_block_ms played this part).
+                # request is dead-lettered.
                 "topic.metadata.propagation.max.ms": s.missing_topic_ms,
                 # librdkafka remembers a missing topic until its next metadata refresh (5 min by default);
                 # refresh as often as we wait, so a reply topic created late is used again that soon.

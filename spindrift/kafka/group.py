@@ -21,7 +21,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaException
 
-__all__ = ["TopicNotFound", "partitions_when_known", "subscribe_fast_when_known", "subscribe_when_known"]
+__all__ = ["TopicNotFound", "partitions_when_known", "subscribe_when_known"]
 
 # How often to ask again for a topic created a moment ago (its metadata takes a few ms to spread).
 _RETRY_S = 0.1
@@ -53,10 +53,6 @@ def subscribe_when_known(
     if on_revoke is not None:
         callbacks["on_revoke"] = on_revoke
     consumer.subscribe(list(topics), **callbacks)
-
-
-# The name the scorer was written with, when a kafka-python variant existed; the same function.
-subscribe_fast_when_known = subscribe_when_known
 
 
 def partitions_when_known(consumer: Consumer, topic: str, *, timeout_s: float = 60.0) -> list[int]:

@@ -28,12 +28,9 @@ __all__ = [
     "FAST_CONSUMER_DEFAULTS",
     "FAST_PRODUCER_DEFAULTS",
     "KafkaSettings",
-    "close_fast_producer",
     "close_producer",
     "make_admin",
     "make_consumer",
-    "make_fast_consumer",
-    "make_fast_producer",
     "make_producer",
 ]
 
@@ -183,10 +180,3 @@ def make_admin(
     config["client.id"] = client_id or f"{settings.client_id}-admin"
     config.update(overrides or {})
     return AdminClient(config)
-
-
-# The names the request/reply path was written with, when the rest of Spindrift still used
-# kafka-python; the same factories.
-make_fast_producer = make_producer
-make_fast_consumer = make_consumer
-close_fast_producer = close_producer
