@@ -8,7 +8,6 @@ mini-cluster; Spark, in this process, transforms the same rows with the same sav
 from __future__ import annotations
 
 import json
-import math
 import os
 import subprocess
 import uuid
@@ -21,6 +20,7 @@ from spindrift.kafka.settings import KafkaSettings
 from spindrift.kafka.topics import ensure_topics
 from tests.kafka_user import user_consumer as make_consumer
 from tests.kafka_user import user_producer as make_producer
+from tests.runtime.parity import assert_close
 from tests.scorer.conftest import TEXTS, TutorialModels
 from tests.waiting import wait_until
 
@@ -59,17 +59,6 @@ def run_job(tmp_path: Path, model_dir: Path, *options: str) -> list[dict[str, An
     return [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]
 
 
-def assert_close(ours: Any, spark: Any) -> None:
-    if isinstance(spark, list):
-        assert len(ours) == len(spark)
-        for a, b in zip(ours, spark, strict=True):
-            assert_close(a, b)
-    elif isinstance(spark, float):
-        assert math.isclose(ours, spark, rel_tol=1e-9, abs_tol=1e-12), (ours, spark)
-    else:
-        assert ours == spark
-
-
 @pytest.mark.spark
 @pytest.mark.parametrize(
     "options",
@@ -89,7 +78,7 @@ def test_flink_job_enriches_events_with_sparks_predictions_and_reports_bad_ones(
         assert set(event) == {"id", "text", "prediction", "rawPrediction", "probability"}
         assert event["text"] == expected["text"]
         for column in ("prediction", "rawPrediction", "probability"):
-            assert_close(event[column], expected[column])
+            assert_close(event[column], expected[column], column)
 
     errors = [e for e in enriched if "error" in e]
     assert len(errors) == len(BAD_LINES)
@@ -150,5 +139,5 @@ def test_kafka_variant_reads_a_topic_and_writes_sparks_predictions_to_another(
     assert sorted(scored) == sorted(s["id"] for s in spark)
     for expected in spark:
         for column in ("prediction", "rawPrediction", "probability"):
-            assert_close(scored[expected["id"]][column], expected[column])
+            assert_close(scored[expected["id"]][column], expected[column], column)
     assert sum("error" in e for e in enriched) == len(BAD_LINES)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import importlib.util
 import json
-import math
 import sys
 import uuid
 from pathlib import Path
@@ -23,6 +22,7 @@ import pytest
 from spindrift.kafka.settings import KafkaSettings, close_producer, make_producer
 from spindrift.kafka.topics import ensure_topics
 from spindrift.registry.publisher import promote, publish_version
+from tests.runtime.parity import assert_close
 from tests.scorer.conftest import TutorialModels, manifest
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "lambda"
@@ -52,17 +52,6 @@ def decoded_rows() -> dict[str, Any]:
     return rows
 
 
-def assert_close(ours: Any, spark: Any) -> None:
-    if isinstance(spark, list):
-        assert len(ours) == len(spark)
-        for a, b in zip(ours, spark, strict=True):
-            assert_close(a, b)
-    elif isinstance(spark, float):
-        assert math.isclose(ours, spark, rel_tol=1e-9, abs_tol=1e-12), (ours, spark)
-    else:
-        assert ours == spark
-
-
 def test_kinesis_batch_is_enriched_with_sparks_predictions(
     monkeypatch: pytest.MonkeyPatch, tutorial_models: TutorialModels
 ) -> None:
@@ -78,7 +67,7 @@ def test_kinesis_batch_is_enriched_with_sparks_predictions(
         assert set(event) == {"id", "text", "prediction", "rawPrediction", "probability"}
         assert event["id"] == expected["id"] and event["text"] == expected["text"]
         for column in ("prediction", "rawPrediction", "probability"):
-            assert_close(event[column], expected[column])
+            assert_close(event[column], expected[column], column)
     assert result["batchItemFailures"] == []
 
 
