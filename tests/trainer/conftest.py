@@ -8,6 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.scorer.conftest import tutorial_models  # Spark-fitted tutorial models, shared with the scorer tests
+
+__all__ = ["tutorial_models"]
+
 
 @pytest.fixture(scope="session")
 def trainer_group() -> str:
